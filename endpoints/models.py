@@ -1,0 +1,276 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models.functions import Length, Lower
+from django.db.models.lookups import LessThanOrEqual
+from django.urls import reverse
+from django.utils import timezone
+
+from endpoints import secrets
+from endpoints.providers import get_provider, provider_choices, proxy_cache_provider_keys
+from endpoints.validation import normalize_endpoint_url, validate_ca_certificate
+
+if TYPE_CHECKING:
+    from endpoints.probe.result import Verdict
+    from endpoints.probe.target import Target
+
+NAME_MAX_LENGTH = 64
+
+
+class Registry(models.Model):
+    """One replication endpoint: a remote registry images are replicated to or from."""
+
+    class Status(models.TextChoices):
+        UNKNOWN = "unknown", "Unknown"
+        HEALTHY = "healthy", "Healthy"
+        UNHEALTHY = "unhealthy", "Unhealthy"
+
+    name = models.CharField(max_length=NAME_MAX_LENGTH)
+    description = models.TextField(blank=True)
+    provider = models.CharField(max_length=32, choices=provider_choices)
+    url = models.CharField("Endpoint URL", max_length=512)
+    access_id = models.CharField("Access ID", max_length=255, blank=True)
+    # `v1:<key-id>:<token>` from endpoints.secrets; empty when no secret is stored.
+    access_secret_encrypted = models.TextField(blank=True, default="", editable=False)
+    verify_remote_cert = models.BooleanField("Verify Remote Cert", default=True)
+    ca_certificate = models.TextField("CA Certificate", blank=True)
+
+    status = models.CharField(max_length=16, choices=Status, default=Status.UNKNOWN)
+    status_category = models.CharField(max_length=32, blank=True)
+    status_detail = models.CharField(max_length=500, blank=True)
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+
+    created_at = models.DateTimeField("Creation Time", auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    secret_updated_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = "registry endpoint"
+        verbose_name_plural = "registry endpoints"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(Lower("name"), name="registry_name_ci_unique"),
+            models.CheckConstraint(
+                condition=~models.Q(name=""), name="registry_name_not_empty"
+            ),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("name"), NAME_MAX_LENGTH),
+                name="registry_name_max_64",
+            ),
+        ]
+        indexes = [models.Index(fields=["status"]), models.Index(fields=["created_at"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("endpoints:registry_detail", args=[self.pk])
+
+    @property
+    def provider_label(self) -> str:
+        return self.get_provider_display()
+
+    @property
+    def has_secret(self) -> bool:
+        return bool(self.access_secret_encrypted)
+
+    def clean(self) -> None:
+        errors: dict[str, list[str]] = {}
+        self.name = (self.name or "").strip()
+        if not self.name:
+            errors.setdefault("name", []).append("Endpoint name is required.")
+        elif (
+            Registry.objects.filter(name__iexact=self.name).exclude(pk=self.pk).exists()
+        ):
+            errors.setdefault("name", []).append(
+                f"An endpoint named “{self.name}” already exists (names are not case-sensitive)."
+            )
+        try:
+            self.url = normalize_endpoint_url(self.url)
+        except ValidationError as exc:
+            errors.setdefault("url", []).extend(exc.messages)
+        if self.ca_certificate.strip():
+            try:
+                validate_ca_certificate(self.ca_certificate)
+            except ValidationError as exc:
+                errors.setdefault("ca_certificate", []).extend(exc.messages)
+        if errors:
+            raise ValidationError(errors)
+
+    # --- secret: write-only; decrypted only by an explicit call at the point of use ---
+
+    def set_secret(self, plaintext: str) -> None:
+        self.access_secret_encrypted = secrets.encrypt(plaintext) if plaintext else ""
+        self.secret_updated_at = timezone.now()
+
+    def clear_secret(self) -> None:
+        self.access_secret_encrypted = ""
+        self.secret_updated_at = timezone.now()
+
+    def decrypt_secret(self) -> str:
+        """Raises secrets.SecretDecryptionError when the stored value cannot be decrypted."""
+        if not self.access_secret_encrypted:
+            return ""
+        return secrets.decrypt(self.access_secret_encrypted)
+
+    def secret_is_readable(self) -> bool:
+        try:
+            self.decrypt_secret()
+        except secrets.SecretDecryptionError:
+            return False
+        return True
+
+    # --- references ---
+
+    def rules(self) -> models.QuerySet[ReplicationRule]:
+        return ReplicationRule.objects.filter(
+            models.Q(source_registry=self) | models.Q(destination_registry=self)
+        ).order_by("name")
+
+    def used_by(self) -> tuple[list[ReplicationRule], list[ProxyCacheProject]]:
+        return list(self.rules()), list(self.proxy_cache_projects.order_by("name"))
+
+    def is_referenced(self) -> bool:
+        return self.rules().exists() or self.proxy_cache_projects.exists()
+
+    # --- connection checks ---
+
+    def connection_target(self) -> Target:
+        """What a check of the saved endpoint uses. Decrypts the secret (may raise)."""
+        from endpoints.probe.target import Target
+
+        return Target(
+            provider=self.provider,
+            url=self.url,
+            access_id=self.access_id,
+            access_secret=self.decrypt_secret(),
+            verify_remote_cert=self.verify_remote_cert,
+            ca_certificate=self.ca_certificate,
+        )
+
+    def record_verdict(self, verdict: Verdict) -> None:
+        """Store a check's outcome: always, also when it failed (never a stale 'healthy')."""
+        self.status = self.Status.HEALTHY if verdict.ok else self.Status.UNHEALTHY
+        self.status_category = verdict.category
+        self.status_detail = verdict.summary[:500]
+        self.last_checked_at = timezone.now()
+        Registry.objects.filter(pk=self.pk).update(
+            status=self.status,
+            status_category=self.status_category,
+            status_detail=self.status_detail,
+            last_checked_at=self.last_checked_at,
+        )
+        HealthCheck.record(self, verdict)
+
+
+class HealthCheck(models.Model):
+    """One stored check result; the last HISTORY_SIZE per registry are kept."""
+
+    HISTORY_SIZE = 20
+
+    registry = models.ForeignKey(Registry, on_delete=models.CASCADE, related_name="checks")
+    checked_at = models.DateTimeField(default=timezone.now)
+    ok = models.BooleanField()
+    category = models.CharField(max_length=32)
+    summary = models.CharField(max_length=500)
+    elapsed_ms = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["-checked_at", "-id"]
+        indexes = [models.Index(fields=["registry", "-checked_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.registry} {self.category} at {self.checked_at:%Y-%m-%d %H:%M:%S}"
+
+    @classmethod
+    def record(cls, registry: Registry, verdict: Verdict) -> HealthCheck:
+        check = cls.objects.create(
+            registry=registry,
+            ok=verdict.ok,
+            category=verdict.category,
+            summary=verdict.summary[:500],
+            elapsed_ms=verdict.elapsed_ms,
+        )
+        stale = cls.objects.filter(registry=registry).values_list("pk", flat=True)[
+            cls.HISTORY_SIZE :
+        ]
+        cls.objects.filter(pk__in=list(stale)).delete()
+        return check
+
+
+class ReplicationRule(models.Model):
+    """A replication rule; an empty side means the local registry."""
+
+    name = models.CharField(max_length=255, unique=True)
+    description = models.TextField(blank=True)
+    source_registry = models.ForeignKey(
+        Registry,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="rules_as_source",
+        help_text="Empty means the local registry.",
+    )
+    destination_registry = models.ForeignKey(
+        Registry,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="rules_as_destination",
+        help_text="Empty means the local registry.",
+    )
+    enabled = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(source_registry__isnull=False)
+                | models.Q(destination_registry__isnull=False),
+                name="rule_has_a_remote_side",
+                violation_error_message=(
+                    "Choose a source or a destination registry: a rule needs at least one "
+                    "remote side."
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def proxy_cache_registry_choices() -> models.Q:
+    return models.Q(provider__in=proxy_cache_provider_keys())
+
+
+class ProxyCacheProject(models.Model):
+    """A project that pulls through a remote registry and caches what it pulls."""
+
+    name = models.CharField(max_length=255, unique=True)
+    registry = models.ForeignKey(
+        Registry,
+        on_delete=models.PROTECT,
+        related_name="proxy_cache_projects",
+        limit_choices_to=proxy_cache_registry_choices,
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.registry_id and self.registry.provider not in proxy_cache_provider_keys():
+            allowed = ", ".join(get_provider(k).label for k in proxy_cache_provider_keys())
+            raise ValidationError(
+                {
+                    "registry": (
+                        f"{self.registry.provider_label} endpoints cannot back a proxy-cache "
+                        f"project. Choose an endpoint of: {allowed}."
+                    )
+                }
+            )

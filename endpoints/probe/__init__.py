@@ -1,0 +1,1 @@
+"""Test Connection: one engine of named steps, one outbound HTTP seam."""

@@ -1,0 +1,170 @@
+"""The Test Connection engine: named steps, stop at the first failure, one verdict.
+
+The same engine serves the form's Test Connection, Check now, the admin action, the CLI
+and `check_registries`.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from urllib.parse import quote
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+
+from endpoints.probe.http import OutboundClient, OutboundError
+from endpoints.probe.result import Category, StepResult, Verdict
+from endpoints.probe.target import Target
+from endpoints.providers import UnknownProvider, get_provider
+from endpoints.validation import normalize_endpoint_url
+
+logger = logging.getLogger(__name__)
+
+REDACTED = "••••"
+
+
+class StepFailed(Exception):
+    """A step failed: the check stops with this category, detail and hint."""
+
+    def __init__(self, category: str, detail: str, hint: str = "") -> None:
+        super().__init__(detail)
+        self.category = category
+        self.detail = detail
+        self.hint = hint
+
+
+class StepRecorder:
+    def __init__(self) -> None:
+        self.detail = ""
+
+
+class Probe:
+    """State of one check: the steps so far, the deadline, warnings and the HTTP client."""
+
+    def __init__(self, target: Target, deadline_s: float | None = None) -> None:
+        self.target = target
+        self.started = time.monotonic()
+        self.deadline = self.started + (deadline_s or settings.ENDPOINT_TEST_DEADLINE)
+        self.steps: list[StepResult] = []
+        self.warnings: list[str] = []
+        self.summary = ""
+        self._sensitive: set[str] = set()
+        self.add_sensitive(target.access_secret)
+        if target.access_secret:
+            self.add_sensitive(f"{target.access_id}:{target.access_secret}")
+        self.http = OutboundClient(
+            verify=target.verify_remote_cert,
+            ca_certificate=target.ca_certificate if target.verify_remote_cert else "",
+            deadline=self.deadline,
+        )
+
+    def add_sensitive(self, value: str) -> None:
+        """Remember a secret or token so no step detail, hint or summary can carry it."""
+        if value and len(value) >= 4:
+            self._sensitive.add(value)
+            self._sensitive.add(base64.b64encode(value.encode()).decode())
+            self._sensitive.add(quote(value, safe=""))
+
+    def scrub(self, text: str) -> str:
+        for value in sorted(self._sensitive, key=len, reverse=True):
+            text = text.replace(value, REDACTED)
+        return text
+
+    def remaining(self) -> float:
+        return self.deadline - time.monotonic()
+
+    @contextmanager
+    def step(self, name: str) -> Iterator[StepRecorder]:
+        if self.remaining() <= 0:
+            raise StepFailed(
+                Category.TIMEOUT,
+                f"the whole test took longer than {settings.ENDPOINT_TEST_DEADLINE:g} s",
+                "The remote is too slow to answer; check its load and the network path.",
+            )
+        recorder = StepRecorder()
+        started = time.monotonic()
+        try:
+            yield recorder
+        except OutboundError as exc:
+            self._add(name, False, started, exc.detail, exc.hint)
+            raise StepFailed(exc.category, exc.detail, exc.hint) from None
+        except StepFailed as exc:
+            self._add(name, False, started, exc.detail, exc.hint)
+            raise
+        self._add(name, True, started, recorder.detail)
+
+    def _add(self, name: str, ok: bool, started: float, detail: str, hint: str = "") -> None:
+        ms = int((time.monotonic() - started) * 1000)
+        self.steps.append(StepResult(name, ok, ms, self.scrub(detail), self.scrub(hint)))
+
+    def warn(self, message: str) -> None:
+        self.warnings.append(self.scrub(message))
+
+    def succeed(self, summary: str) -> None:
+        self.summary = summary
+
+    def verdict(self, failure: StepFailed | None = None) -> Verdict:
+        elapsed = int((time.monotonic() - self.started) * 1000)
+        if failure is None:
+            return Verdict(
+                True, Category.OK, self.scrub(self.summary or "Connection tested successfully."),
+                self.steps, elapsed, self.warnings,
+            )
+        summary = failure.detail
+        if failure.hint:
+            summary = f"{failure.detail}. {failure.hint}"
+        return Verdict(
+            False, str(failure.category), self.scrub(summary), self.steps, elapsed, self.warnings
+        )
+
+
+def check_input(target: Target) -> list[str]:
+    """The provider's input rules (no network). Returns the messages, empty when fine."""
+    try:
+        provider = get_provider(target.provider)
+    except UnknownProvider:
+        return [f"Unknown provider “{target.provider}”."]
+    try:
+        url = normalize_endpoint_url(target.url)
+    except ValidationError as exc:
+        return list(exc.messages)
+    errors = provider.clean(url, target.access_id, target.access_secret, bool(target.access_secret))
+    return [message for messages in errors.values() for message in messages]
+
+
+def run_check(target: Target, deadline_s: float | None = None) -> Verdict:
+    """Run every step for `target` and return the verdict. Never raises for remote faults."""
+    probe = Probe(target, deadline_s)
+    try:
+        with probe.step("Check input") as step:
+            problems = check_input(target)
+            if problems:
+                raise StepFailed(
+                    Category.INVALID, " ".join(problems), "Correct the form and test again."
+                )
+            step.detail = "provider rules passed"
+        normalized = Target(
+            provider=target.provider,
+            url=normalize_endpoint_url(target.url),
+            access_id=target.access_id,
+            access_secret=target.access_secret,
+            verify_remote_cert=target.verify_remote_cert,
+            ca_certificate=target.ca_certificate,
+        )
+        get_provider(target.provider).check(probe, normalized)
+    except StepFailed as failure:
+        return probe.verdict(failure)
+    except Exception as exc:  # a bug must not become a 500 or leak a secret
+        logger.error("connection check crashed: %s", type(exc).__name__)
+        return probe.verdict(
+            StepFailed(
+                Category.PROVIDER,
+                f"the check stopped on an internal error ({type(exc).__name__})",
+                "This is a harborreg bug; the server log has the error type.",
+            )
+        )
+    return probe.verdict()

@@ -1,0 +1,203 @@
+"""The registry v2 flow most providers share: `GET /v2/`, its challenge, the token or
+Basic credential check, and the authenticated retry."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from urllib.parse import urlencode, urlsplit
+
+from endpoints.probe.engine import StepFailed
+from endpoints.probe.http import Response
+from endpoints.probe.result import Category
+
+if TYPE_CHECKING:
+    from endpoints.probe.engine import Probe
+    from endpoints.probe.target import Target
+
+CHALLENGE_PARAM_RE = re.compile(r'(\w+)="([^"]*)"')
+
+
+@dataclass(frozen=True)
+class Challenge:
+    scheme: str  # "bearer", "basic" or another scheme in lower case
+    params: dict[str, str]
+
+    @property
+    def realm(self) -> str:
+        return self.params.get("realm", "")
+
+    @property
+    def service(self) -> str:
+        return self.params.get("service", "")
+
+
+def parse_challenge(header: str) -> Challenge | None:
+    """Parse `WWW-Authenticate`; Bearer wins when several are offered."""
+    if not header:
+        return None
+    found: list[Challenge] = []
+    for match in re.finditer(r"(?:^|,\s*)([A-Za-z]+)\s+((?:\w+=\"[^\"]*\"\s*,?\s*)*)", header):
+        scheme = match.group(1).lower()
+        params = {k.lower(): v for k, v in CHALLENGE_PARAM_RE.findall(match.group(2))}
+        found.append(Challenge(scheme, params))
+    if not found:
+        return Challenge(header.split()[0].lower(), {})
+    return next((c for c in found if c.scheme == "bearer"), found[0])
+
+
+def looks_like_registry(response: Response) -> bool:
+    if response.headers.get("Docker-Distribution-API-Version"):
+        return True
+    return response.json() is not None
+
+
+def status_failure(response: Response, what: str, has_credentials: bool) -> StepFailed:
+    """The failure for a non-2xx answer from `what`."""
+    code = response.status
+    if code == 429:
+        return StepFailed(
+            Category.RATE_LIMITED,
+            f"{what} answered 429 Too Many Requests",
+            "The remote is rate-limiting this server; wait and test again, or use an account "
+            "with a higher pull limit.",
+        )
+    if code in (401, 403) and has_credentials:
+        return StepFailed(
+            Category.AUTH,
+            f"{what} answered {code}: the credentials were rejected",
+            "Check Access ID and Access Secret (a rotated password or an expired token is the "
+            "usual cause) and that the account may pull from this registry.",
+        )
+    if code == 404:
+        return StepFailed(
+            Category.NOT_REGISTRY,
+            f"{what} answered 404 Not Found",
+            "No registry API answers at this URL: check that the Endpoint URL is the "
+            "registry's address (not its web page or a repository path).",
+        )
+    excerpt = response.excerpt()
+    return StepFailed(
+        Category.HTTP,
+        f"{what} answered HTTP {code}" + (f": {excerpt}" if excerpt else ""),
+        "The remote answered with an error; check the remote registry's health and logs.",
+    )
+
+
+def check_registry_v2(probe: Probe, target: Target, base_url: str, *,
+                      username: str | None = None, password: str | None = None) -> None:
+    """GET <base>/v2/, follow its challenge with the credentials, retry authenticated."""
+    username = target.access_id if username is None else username
+    password = target.access_secret if password is None else password
+    has_credentials = bool(username or password)
+    v2_url = base_url.rstrip("/") + "/v2/"
+
+    with probe.step(f"GET {v2_url}") as step:
+        response = probe.http.request("GET", v2_url)
+        step.detail = f"HTTP {response.status}"
+        if 200 <= response.status < 300:
+            if not looks_like_registry(response):
+                raise StepFailed(
+                    Category.NOT_REGISTRY,
+                    f"{v2_url} answered {response.status} but not like a registry "
+                    "(no Docker-Distribution-API-Version header, no JSON body)",
+                    "This URL serves something else, often a web page or a login portal: "
+                    "enter the registry's own address.",
+                )
+            if has_credentials:
+                probe.warn(
+                    "The registry accepted anonymous access, so the credentials were not "
+                    "checked."
+                )
+            probe.succeed(f"Reachable: {v2_url} answers without authentication.")
+            return
+        challenge = parse_challenge(response.headers.get("WWW-Authenticate", ""))
+        if response.status in (401, 403) and not has_credentials:
+            step.detail = f"HTTP {response.status} (authentication required)"
+            probe.warn("Reachable; anonymous access is not allowed.")
+            probe.succeed(f"Reachable: {v2_url} answers; anonymous access is not allowed.")
+            return
+        if response.status != 401 or challenge is None:
+            raise status_failure(response, v2_url, has_credentials)
+        step.detail = f"HTTP 401, {challenge.scheme.capitalize()} challenge"
+
+    if challenge.scheme == "bearer":
+        token = fetch_bearer_token(probe, v2_url, challenge, username, password)
+        authorization = f"Bearer {token}"
+        via = f"token service {challenge.realm}"
+    elif challenge.scheme == "basic":
+        authorization = None
+        via = "Basic authentication"
+    else:
+        raise StepFailed(
+            Category.PROVIDER,
+            f"the registry asks for the unsupported authentication scheme “{challenge.scheme}”",
+            "Registries speak Bearer or Basic; check the URL points at a registry.",
+        )
+
+    with probe.step(f"GET {v2_url} (authenticated)") as step:
+        if authorization:
+            response = probe.http.request("GET", v2_url, headers={"Authorization": authorization})
+        else:
+            response = probe.http.request("GET", v2_url, auth=(username, password))
+        step.detail = f"HTTP {response.status}"
+        if not 200 <= response.status < 300:
+            raise status_failure(response, v2_url, True)
+        if not looks_like_registry(response):
+            raise StepFailed(
+                Category.NOT_REGISTRY,
+                f"{v2_url} answered {response.status} but not like a registry",
+                "Enter the registry's own address.",
+            )
+    who = username or "anonymous"
+    probe.succeed(f"Authenticated as {who} via {via}.")
+
+
+def fetch_bearer_token(probe: Probe, v2_url: str, challenge: Challenge,
+                       username: str, password: str) -> str:
+    realm = challenge.realm
+    with probe.step(f"Token from {realm or '(no realm)'}") as step:
+        parts = urlsplit(realm)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise StepFailed(
+                Category.PROVIDER,
+                f"the registry's Bearer challenge has no usable realm ({realm!r})",
+                "The remote registry's token service is misconfigured.",
+            )
+        if urlsplit(v2_url).scheme == "https" and parts.scheme == "http" and (username or password):
+            raise StepFailed(
+                Category.BLOCKED,
+                f"the token service {realm} is plain http while the registry is https; "
+                "credentials were not sent",
+                "Fix the remote's token realm (its external URL) to use https.",
+            )
+        query = {"service": challenge.service} if challenge.service else {}
+        token_url = realm + ("&" if "?" in realm else "?") + urlencode(query) if query else realm
+        auth = (username, password) if username else None
+        try:
+            response = probe.http.request("GET", token_url, auth=auth)
+        except Exception as exc:
+            from endpoints.probe.http import OutboundError
+
+            if isinstance(exc, OutboundError):
+                raise StepFailed(
+                    exc.category,
+                    f"the token service at {realm} is not reachable from here: {exc.detail}",
+                    "Check the remote registry's external URL: its token realm must be an "
+                    "address this server can reach.",
+                ) from None
+            raise
+        if response.status != 200:
+            raise status_failure(response, f"the token service {realm}", bool(username))
+        body = response.json() or {}
+        token = body.get("token") or body.get("access_token") if isinstance(body, dict) else None
+        if not token:
+            raise StepFailed(
+                Category.PROVIDER,
+                f"the token service {realm} answered without a token",
+                "The remote token service is misbehaving; check its logs.",
+            )
+        probe.add_sensitive(token)
+        step.detail = f"token issued for service {challenge.service or '(none)'}"
+        return token

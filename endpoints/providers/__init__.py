@@ -1,0 +1,68 @@
+"""The one registry of providers. Model choices, forms, admin and the proxy-cache filter
+all read it. Adding a provider: one new module, one line in PROVIDER_CLASSES."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+from endpoints.providers.ali_acr import AliAcr
+from endpoints.providers.artifact_hub import ArtifactHub
+from endpoints.providers.aws_ecr import AwsEcr
+from endpoints.providers.azure_acr import AzureAcr
+from endpoints.providers.base import Provider
+from endpoints.providers.docker_hub import DockerHub
+from endpoints.providers.docker_registry import DockerRegistry
+from endpoints.providers.gitlab import GitLab
+from endpoints.providers.google_gcr import GoogleGcr
+from endpoints.providers.harbor import Harbor
+from endpoints.providers.huawei_swr import HuaweiSwr
+from endpoints.providers.jfrog_artifactory import JfrogArtifactory
+from endpoints.providers.quay import Quay
+
+PROVIDER_CLASSES: tuple[type[Provider], ...] = (
+    Harbor,
+    DockerHub,
+    DockerRegistry,
+    AwsEcr,
+    AzureAcr,
+    AliAcr,
+    GoogleGcr,
+    HuaweiSwr,
+    ArtifactHub,
+    GitLab,
+    Quay,
+    JfrogArtifactory,
+)
+
+PROVIDERS: dict[str, Provider] = {cls.key: cls() for cls in PROVIDER_CLASSES}
+
+
+class UnknownProvider(KeyError):
+    pass
+
+
+def get_provider(key: str) -> Provider:
+    try:
+        return PROVIDERS[key]
+    except KeyError:
+        raise UnknownProvider(key) from None
+
+
+def provider_choices() -> list[tuple[str, str]]:
+    """Every provider, for model choices (existing rows keep a valid label)."""
+    return [(p.key, p.label) for p in PROVIDERS.values()]
+
+
+def enabled_providers() -> list[Provider]:
+    """What New Endpoint offers (`ENABLED_PROVIDERS`, default all), in registry order."""
+    enabled = set(settings.ENABLED_PROVIDERS)
+    return [p for p in PROVIDERS.values() if not enabled or p.key in enabled]
+
+
+def proxy_cache_provider_keys() -> list[str]:
+    """The one list of providers a proxy-cache project may use (`PROXY_CACHE_PROVIDERS`)."""
+    return [key for key in settings.PROXY_CACHE_PROVIDERS if key in PROVIDERS]
+
+
+def supports_proxy_cache(key: str) -> bool:
+    return key in proxy_cache_provider_keys()

@@ -1,0 +1,8 @@
+"""Artifact Hub (`artifact-hub`)."""
+
+from endpoints.providers.base import Provider
+
+
+class ArtifactHub(Provider):
+    key = "artifact-hub"
+    label = "Artifact Hub"

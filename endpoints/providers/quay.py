@@ -1,0 +1,8 @@
+"""Quay (`quay`)."""
+
+from endpoints.providers.base import Provider
+
+
+class Quay(Provider):
+    key = "quay"
+    label = "Quay"

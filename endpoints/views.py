@@ -1,0 +1,5 @@
+from django.http import HttpResponse
+
+
+def registry_list(request):
+    return HttpResponse("todo")
