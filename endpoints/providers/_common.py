@@ -1,0 +1,96 @@
+"""Small input-check helpers the provider modules share (no network, no Django)."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from urllib.parse import urlsplit
+
+from endpoints.providers.base import FieldErrors
+
+
+def add_error(errors: FieldErrors, field: str, message: str) -> None:
+    errors.setdefault(field, []).append(message)
+
+
+def host_of(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()
+
+
+def path_of(url: str) -> str:
+    return urlsplit(url).path.rstrip("/")
+
+
+def base_of(url: str) -> str:
+    """The URL without its path: what to enter instead of a URL with a wrong path."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def closest(value: str, choices: list[str] | tuple[str, ...]) -> str | None:
+    matches = difflib.get_close_matches(value, choices, n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+def require_access_id(errors: FieldErrors, access_id: str, secret_given: bool, what: str) -> None:
+    """A secret is useless without the user it belongs to."""
+    if secret_given and not access_id.strip():
+        add_error(
+            errors,
+            "access_id",
+            f"Enter the Access ID that goes with this secret ({what}), or clear the Access Secret.",
+        )
+
+
+def require_fixed_url(errors: FieldErrors, url: str, fixed_url: str, label: str) -> None:
+    if url and url.rstrip("/") != fixed_url:
+        add_error(
+            errors,
+            "url",
+            f"The {label} URL is fixed: enter {fixed_url}. For another registry, choose the "
+            "Docker Registry provider.",
+        )
+
+
+def require_fixed_access_id(errors: FieldErrors, access_id: str, fixed: str) -> None:
+    if access_id and access_id != fixed:
+        add_error(
+            errors,
+            "access_id",
+            f"The Access ID must be {fixed} (or empty for anonymous access); "
+            "the credentials go in the Access Secret.",
+        )
+
+
+def reject_v2_path(errors: FieldErrors, url: str) -> None:
+    """`/v2` in the URL is a common copy-paste mistake: the check appends `/v2/` itself."""
+    path = path_of(url)
+    if path == "/v2" or path.endswith("/v2") or "/v2/" in path:
+        add_error(
+            errors,
+            "url",
+            f"Remove “{path}” from the URL: enter the registry's base URL ({base_of(url)}); "
+            "/v2/ is added automatically.",
+        )
+
+
+def parse_json_object(text: str, what: str) -> tuple[dict | None, str | None]:
+    """(object, None) or (None, a message saying what to fix). Never echoes the text."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        message = (
+            f"The Access Secret is not valid JSON: {exc.msg} at line {exc.lineno}, "
+            f"column {exc.colno}. Paste {what}."
+        )
+        if "//" in text or "/*" in text:
+            message += " JSON does not allow comments such as “// optional”: remove them."
+        return None, message
+    if not isinstance(value, dict):
+        return None, f"The Access Secret must be a JSON object ({{ … }}): paste {what}."
+    return value, None
+
+
+def missing_keys(obj: dict, keys: tuple[str, ...]) -> list[str]:
+    """Keys that are absent, not strings, or blank."""
+    return [key for key in keys if not isinstance(obj.get(key), str) or not obj[key].strip()]
