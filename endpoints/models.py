@@ -4,7 +4,8 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models.functions import Length, Lower
+from django.db.models import Count, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce, Length, Lower
 from django.db.models.lookups import LessThanOrEqual
 from django.urls import reverse
 from django.utils import timezone
@@ -18,6 +19,33 @@ if TYPE_CHECKING:
     from endpoints.probe.target import Target
 
 NAME_MAX_LENGTH = 64
+
+
+class RegistryQuerySet(models.QuerySet):
+    def search(self, text: str) -> RegistryQuerySet:
+        text = text.strip()
+        if not text:
+            return self
+        return self.filter(
+            models.Q(name__icontains=text)
+            | models.Q(url__icontains=text)
+            | models.Q(description__icontains=text)
+        )
+
+    def with_usage(self) -> RegistryQuerySet:
+        """Annotate `used_by`: rules (either side) plus proxy-cache projects, as subqueries."""
+
+        def count(queryset: models.QuerySet) -> Coalesce:
+            counted = queryset.order_by().annotate(one=Value(1)).values("one")
+            return Coalesce(
+                Subquery(counted.annotate(n=Count("*")).values("n")[:1]), Value(0)
+            )
+
+        rules = ReplicationRule.objects.filter(
+            models.Q(source_registry=OuterRef("pk")) | models.Q(destination_registry=OuterRef("pk"))
+        )
+        projects = ProxyCacheProject.objects.filter(registry=OuterRef("pk"))
+        return self.annotate(used_by_count=count(rules) + count(projects))
 
 
 class Registry(models.Model):
@@ -46,6 +74,8 @@ class Registry(models.Model):
     created_at = models.DateTimeField("Creation Time", auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     secret_updated_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = RegistryQuerySet.as_manager()
 
     class Meta:
         verbose_name = "registry endpoint"
@@ -263,14 +293,26 @@ class ProxyCacheProject(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def _provider_error(self) -> str | None:
+        registry = Registry.objects.filter(pk=self.registry_id).first()
+        if registry is None or registry.provider in proxy_cache_provider_keys():
+            return None
+        allowed = ", ".join(get_provider(k).label for k in proxy_cache_provider_keys())
+        return (
+            f"{registry.provider_label} endpoints cannot back a proxy-cache project. "
+            f"Choose an endpoint of: {allowed}."
+        )
+
+    def clean_fields(self, exclude=None) -> None:
+        # limit_choices_to makes the FK check say only "not a valid choice": say why.
+        try:
+            super().clean_fields(exclude)
+        except ValidationError as exc:
+            errors = exc.update_error_dict({})
+            if "registry" in errors and (message := self._provider_error()):
+                errors["registry"] = [message]
+            raise ValidationError(errors) from None
+
     def clean(self) -> None:
-        if self.registry_id and self.registry.provider not in proxy_cache_provider_keys():
-            allowed = ", ".join(get_provider(k).label for k in proxy_cache_provider_keys())
-            raise ValidationError(
-                {
-                    "registry": (
-                        f"{self.registry.provider_label} endpoints cannot back a proxy-cache "
-                        f"project. Choose an endpoint of: {allowed}."
-                    )
-                }
-            )
+        if self.registry_id and (message := self._provider_error()):
+            raise ValidationError({"registry": message})

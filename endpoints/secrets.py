@@ -161,3 +161,29 @@ def needs_rotation(envelope: str) -> bool:
 def rotate(envelope: str) -> str:
     """Re-encrypt under the primary key (decrypting with whichever key it names)."""
     return encrypt(decrypt(envelope))
+
+
+EPHEMERAL_VERSION = "e1"
+
+
+def encrypt_ephemeral(plaintext: str) -> str:
+    """Encrypt a secret typed into a form so a re-render can carry it without showing it.
+
+    Uses its own envelope version, so it can never be mistaken for a stored secret.
+    """
+    primary = configured_keys()[0]
+    token = primary.fernet.encrypt(plaintext.encode()).decode()
+    return f"{EPHEMERAL_VERSION}:{primary.key_id}:{token}"
+
+
+def decrypt_ephemeral(envelope: str, ttl: int) -> str:
+    parts = envelope.split(":", 2)
+    if len(parts) != 3 or parts[0] != EPHEMERAL_VERSION:
+        raise SecretDecryptionError("not a form secret")
+    key = next((k for k in configured_keys() if k.key_id == parts[1]), None)
+    if key is None:
+        raise SecretDecryptionError("unknown key")
+    try:
+        return key.fernet.decrypt(parts[2].encode(), ttl=ttl).decode()
+    except (InvalidToken, UnicodeDecodeError):
+        raise SecretDecryptionError("expired or tampered form secret") from None

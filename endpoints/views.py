@@ -1,5 +1,322 @@
-from django.http import HttpResponse
+"""The Registries pages. A view fetches, calls a service, flashes, renders or redirects."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from endpoints import audit, secrets, services
+from endpoints.forms import RegistryForm
+from endpoints.models import HealthCheck, Registry
+from endpoints.probe.engine import run_check
+from endpoints.probe.result import Verdict
+from endpoints.providers import enabled_providers, get_provider, proxy_cache_provider_keys
+
+PAGE_SIZES = (15, 25, 50, 100)
+SORTS = {
+    "-created": ("-created_at", "-id"),
+    "created": ("created_at", "id"),
+    "name": ("name",),
+    "-name": ("-name",),
+    "status": ("status", "name"),
+    "-status": ("-status", "name"),
+}
+SECRET_FIELDS = ("access_secret", "pending_secret")
 
 
-def registry_list(request):
-    return HttpResponse("todo")
+def staff_permission_required(perm: str) -> Callable:
+    """Anonymous → login page; staff without `perm` (or non-staff) → 403."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not (request.user.is_active and request.user.is_staff and request.user.has_perm(perm)):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def wants_json(request: HttpRequest) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def _safe_next(request: HttpRequest, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return default
+
+
+# --- list ---
+
+
+@require_GET
+@staff_permission_required("endpoints.view_registry")
+def registry_list(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()
+    sort = request.GET.get("sort", "-created")
+    if sort not in SORTS:
+        sort = "-created"
+    try:
+        per_page = int(request.GET.get("per_page", PAGE_SIZES[0]))
+    except ValueError:
+        per_page = PAGE_SIZES[0]
+    if per_page not in PAGE_SIZES:
+        per_page = PAGE_SIZES[0]
+    registries = Registry.objects.search(query).with_usage().order_by(*SORTS[sort]).defer(
+        "ca_certificate", "access_secret_encrypted"
+    )
+    page = Paginator(registries, per_page).get_page(request.GET.get("page"))
+    return render(request, "endpoints/registry_list.html", {
+        "page": page,
+        "query": query,
+        "sort": sort,
+        "per_page": per_page,
+        "page_sizes": PAGE_SIZES,
+        "total": page.paginator.count,
+    })
+
+
+# --- detail ---
+
+
+@require_GET
+@staff_permission_required("endpoints.view_registry")
+def registry_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    registry = get_object_or_404(Registry, pk=pk)
+    rules, projects = registry.used_by()
+    checks = list(HealthCheck.objects.filter(registry=registry)[: HealthCheck.HISTORY_SIZE])
+    return render(request, "endpoints/registry_detail.html", {
+        "registry": registry,
+        "rules": rules,
+        "projects": projects,
+        "checks": checks,
+        "history": audit.entries_for(registry)[:20],
+        "proxy_cache_ok": registry.provider in proxy_cache_provider_keys(),
+    })
+
+
+# --- new / edit / test connection ---
+
+
+def _form_context(form: RegistryForm, registry: Registry, **extra) -> dict:
+    return {
+        "form": form,
+        "registry": registry,
+        "title": "New Registry Endpoint" if registry.pk is None else "Edit Endpoint",
+        "providers": [
+            {**p.form_metadata(), "proxy_cache": p.key in proxy_cache_provider_keys()}
+            for p in enabled_providers()
+        ],
+        "proxy_cache_providers": proxy_cache_provider_keys(),
+        "proxy_cache_labels": ", ".join(get_provider(k).label for k in proxy_cache_provider_keys()),
+        "pending_secret": form.pending_secret_token() if form.is_bound else "",
+        **extra,
+    }
+
+
+def _render_form(request: HttpRequest, form: RegistryForm, registry: Registry, status: int = 200,
+                 **extra) -> HttpResponse:
+    return render(request, "endpoints/registry_form.html",
+                  _form_context(form, registry, **extra), status=status)
+
+
+def _registry_form(request: HttpRequest, registry: Registry) -> HttpResponse:
+    if request.method != "POST":
+        form = RegistryForm(instance=registry, provider_key=request.GET.get("provider"))
+        return _render_form(request, form, registry)
+
+    action = request.POST.get("action", "save")
+    form = RegistryForm(request.POST, instance=registry)
+    if action == "switch_provider":
+        initial = {k: v for k, v in request.POST.items() if k not in (*SECRET_FIELDS, "url", "access_id")}
+        form = RegistryForm(instance=registry, initial=initial, provider_key=request.POST.get("provider"))
+        return _render_form(request, form, registry)
+    if action == "test":
+        return _test_connection(request, form, registry)
+
+    if not form.validate_for_save():
+        return _render_form(request, form, registry, status=400)
+    verdict: Verdict | None = None
+    if form.needs_connection_test():
+        signed = services.unsign_verdict(request.POST.get("verdict", ""))
+        if action == "save_anyway" and signed is not None:
+            verdict = signed
+        else:
+            verdict = services.test_form_connection(form)
+            if not verdict.ok:
+                return _render_form(request, form, registry, status=200, verdict=verdict,
+                                    save_anyway=services.sign_verdict(verdict))
+    created = registry.pk is None
+    registry = services.save_registry(form, request.user, verdict)
+    messages.success(
+        request, "Created endpoint successfully." if created else "Updated endpoint successfully."
+    )
+    if verdict is not None and not verdict.ok:
+        messages.warning(request, f"“{registry.name}” was saved as Unhealthy: {verdict.summary}")
+    return redirect("endpoints:registry_list")
+
+
+def _test_connection(request: HttpRequest, form: RegistryForm, registry: Registry) -> HttpResponse:
+    errors = form.connection_errors()
+    if errors:
+        if wants_json(request):
+            flat = " ".join(str(m) for messages_ in errors.values() for m in messages_)
+            return JsonResponse({
+                "ok": False, "status": "unhealthy", "category": "invalid", "summary": flat,
+                "steps": [{"name": "Check input", "ok": False, "ms": 0, "detail": flat,
+                           "hint": "Correct the form and test again."}],
+                "elapsed_ms": 0, "warnings": [],
+                "errors": {k: [str(m) for m in v] for k, v in errors.items()},
+            }, status=400)
+        return _render_form(request, form, registry, status=400)
+    verdict = services.test_form_connection(form)
+    if registry.pk is not None:
+        audit.log_event(request.user, registry, f"Tested connection: {verdict.status} ({verdict.category}).")
+    if wants_json(request):
+        return JsonResponse(verdict.as_json())
+    return _render_form(request, form, registry, verdict=verdict)
+
+
+@sensitive_post_parameters(*SECRET_FIELDS)
+@require_http_methods(["GET", "POST"])
+@staff_permission_required("endpoints.add_registry")
+def registry_new(request: HttpRequest) -> HttpResponse:
+    return _registry_form(request, Registry())
+
+
+@sensitive_post_parameters(*SECRET_FIELDS)
+@require_http_methods(["GET", "POST"])
+@staff_permission_required("endpoints.change_registry")
+def registry_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    return _registry_form(request, get_object_or_404(Registry, pk=pk))
+
+
+@sensitive_post_parameters(*SECRET_FIELDS)
+@require_POST
+@staff_permission_required("endpoints.add_registry")
+def registry_test_new(request: HttpRequest) -> HttpResponse:
+    registry = Registry()
+    return _test_connection(request, RegistryForm(request.POST, instance=registry), registry)
+
+
+@sensitive_post_parameters(*SECRET_FIELDS)
+@require_POST
+@staff_permission_required("endpoints.change_registry")
+def registry_test(request: HttpRequest, pk: int) -> HttpResponse:
+    registry = get_object_or_404(Registry, pk=pk)
+    return _test_connection(request, RegistryForm(request.POST, instance=registry), registry)
+
+
+# --- check now ---
+
+
+@require_POST
+@staff_permission_required("endpoints.change_registry")
+def registry_check(request: HttpRequest, pk: int) -> HttpResponse:
+    registry = get_object_or_404(Registry, pk=pk)
+    verdict = services.check_registry(registry, request.user)
+    if wants_json(request):
+        return JsonResponse(verdict.as_json())
+    if verdict.ok:
+        messages.success(request, f"“{registry.name}” is healthy: {verdict.summary}")
+    else:
+        messages.error(request, f"“{registry.name}” is unhealthy ({verdict.category}): {verdict.summary}")
+    return redirect(_safe_next(request, reverse("endpoints:registry_list")))
+
+
+# --- delete ---
+
+
+@require_http_methods(["GET", "POST"])
+@staff_permission_required("endpoints.delete_registry")
+def registry_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    registry = get_object_or_404(Registry, pk=pk)
+    if request.method == "POST":
+        outcome = services.delete_registry(registry, request.user)
+        if outcome.deleted:
+            messages.success(request, f"Deleted endpoint “{registry.name}”.")
+            return redirect("endpoints:registry_list")
+        messages.error(request, f"The endpoint “{registry.name}” cannot be deleted. {outcome.message}")
+        status = 409
+    else:
+        status = 200
+    rules, projects = registry.used_by()
+    return render(request, "endpoints/registry_confirm_delete.html", {
+        "registry": registry, "rules": rules, "projects": projects,
+    }, status=status)
+
+
+# --- bulk actions ---
+
+
+@require_POST
+@staff_permission_required("endpoints.view_registry")
+def registry_bulk(request: HttpRequest) -> HttpResponse:
+    ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
+    registries = list(Registry.objects.filter(pk__in=ids).order_by("name"))
+    action = request.POST.get("action")
+    if not registries:
+        messages.warning(request, "Select one or more endpoints first.")
+        return redirect("endpoints:registry_list")
+    if action == "check":
+        if not request.user.has_perm("endpoints.change_registry"):
+            raise PermissionDenied
+        results = _check_many(registries, request.user)
+        return render(request, "endpoints/bulk_result.html", {"title": "Check now", "results": results})
+    if action in ("delete", "delete_confirmed"):
+        if not request.user.has_perm("endpoints.delete_registry"):
+            raise PermissionDenied
+        if action == "delete":
+            rows = [(r, *r.used_by()) for r in registries]
+            return render(request, "endpoints/bulk_delete_confirm.html", {"rows": rows})
+        results = []
+        for registry in registries:
+            outcome = services.delete_registry(registry, request.user)
+            results.append({
+                "name": registry.name,
+                "ok": outcome.deleted,
+                "message": "Deleted." if outcome.deleted else f"Not deleted. {outcome.message}",
+            })
+        return render(request, "endpoints/bulk_result.html", {"title": "Delete", "results": results})
+    messages.error(request, "Unknown action.")
+    return redirect("endpoints:registry_list")
+
+
+def _check_many(registries: list[Registry], user) -> list[dict]:
+    """Run the checks concurrently (network only in threads), store results here."""
+    targets = {}
+    verdicts: dict[int, Verdict] = {}
+    for registry in registries:
+        try:
+            targets[registry.pk] = registry.connection_target()
+        except secrets.SecretDecryptionError:
+            verdicts[registry.pk] = services.undecryptable_verdict()
+    with ThreadPoolExecutor(max_workers=min(8, max(1, len(targets)))) as pool:
+        for pk, verdict in zip(targets, pool.map(run_check, targets.values()), strict=True):
+            verdicts[pk] = verdict
+    results = []
+    for registry in registries:
+        verdict = verdicts[registry.pk]
+        registry.record_verdict(verdict)
+        audit.log_event(user, registry, f"Checked connection: {verdict.status} ({verdict.category}).")
+        results.append({"name": registry.name, "ok": verdict.ok, "message": verdict.summary,
+                         "category": verdict.category})
+    return results

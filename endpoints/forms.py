@@ -1,0 +1,283 @@
+"""The New / Edit Endpoint form: provider-driven, write-only secret."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from django import forms
+from django.utils import timezone
+
+from endpoints import secrets
+from endpoints.models import Registry
+from endpoints.probe.target import Target
+from endpoints.providers import enabled_providers, get_provider
+from endpoints.providers.base import Provider, SecretKind, UrlMode
+from endpoints.validation import normalize_endpoint_url
+
+URL_CHANGED_MESSAGE = "The endpoint URL changed: enter the Access Secret again or clear it."
+# Fields whose change makes saving run the connection test first.
+CONNECTION_FIELDS = ("provider", "url", "access_id", "verify_remote_cert", "ca_certificate")
+# How long a secret typed into this form is kept (encrypted) across re-renders.
+PENDING_SECRET_TTL = 3600
+
+
+def url_origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    return parts.scheme, (parts.hostname or "").lower(), port
+
+
+class RegistryForm(forms.ModelForm):
+    provider = forms.ChoiceField(label="Provider")
+    access_secret = forms.CharField(
+        label="Access Secret",
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+    )
+    clear_secret = forms.BooleanField(label="Clear stored secret", required=False)
+    # The secret typed before a re-render (Test Connection, failed save), encrypted.
+    pending_secret = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    class Meta:
+        model = Registry
+        fields = [
+            "provider", "name", "description", "url", "access_id", "access_secret",
+            "clear_secret", "verify_remote_cert", "ca_certificate", "pending_secret",
+        ]
+        labels = {
+            "name": "Name",
+            "description": "Description",
+            "url": "Endpoint URL",
+            "access_id": "Access ID",
+            "verify_remote_cert": "Verify Remote Cert",
+            "ca_certificate": "CA Certificate",
+        }
+        help_texts = {
+            "verify_remote_cert": (
+                "Untick only if the remote uses a self-signed or untrusted certificate and you "
+                "cannot paste its CA below."
+            ),
+            "ca_certificate": (
+                "Optional PEM CA certificate(s), trusted in addition to the system CAs for this "
+                "endpoint only. Used while Verify Remote Cert is ticked."
+            ),
+        }
+        error_messages = {
+            "name": {"required": "Endpoint name is required."},
+            "url": {"required": "Endpoint URL is required."},
+        }
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 2}),
+            "ca_certificate": forms.Textarea(
+                attrs={"rows": 4, "placeholder": "-----BEGIN CERTIFICATE-----\n…\n-----END CERTIFICATE-----"}
+            ),
+            "access_id": forms.TextInput(attrs={"autocomplete": "off"}),
+            "url": forms.TextInput(attrs={"autocomplete": "off", "list": "url-suggestions"}),
+        }
+
+    def __init__(self, *args, provider_key: str | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.is_new = self.instance.pk is None
+        self.referenced = not self.is_new and self.instance.is_referenced()
+        choices = [(p.key, p.label) for p in enabled_providers()]
+        if not self.is_new and self.instance.provider not in dict(choices):
+            choices.append((self.instance.provider, self.instance.provider_label))
+        self.fields["provider"].choices = choices
+
+        key = provider_key or (self.data.get("provider") if self.is_bound else None)
+        if not self.is_new and self.referenced:
+            key = self.instance.provider
+        key = key or self.instance.provider or choices[0][0]
+        if key not in dict(choices):
+            key = choices[0][0]
+        self.chosen_provider: Provider = get_provider(key)
+        self.initial.setdefault("provider", key)
+        if self.is_bound and self.data.get("provider") != key:
+            data = self.data.copy()
+            data["provider"] = key
+            self.data = data
+        if self.referenced:
+            self.fields["provider"].disabled = True
+            self.fields["provider"].help_text = (
+                "The provider cannot change while replication rules or proxy-cache projects use "
+                "this endpoint."
+            )
+        self._apply_provider()
+        self.url_was_normalized = False
+        self.secret_withheld = False
+
+    # --- provider-driven field setup (mirrored by static/endpoints/registry_form.js) ---
+
+    def _apply_provider(self) -> None:
+        p = self.chosen_provider
+        url = self.fields["url"]
+        url.widget.attrs["placeholder"] = p.url_placeholder
+        url.help_text = p.url_help
+        if p.url_mode is UrlMode.FIXED:
+            url.widget.attrs["readonly"] = "readonly"
+            self.initial["url"] = p.default_url
+        access_id = self.fields["access_id"]
+        access_id.widget.attrs["placeholder"] = p.access_id_placeholder
+        access_id.help_text = p.access_id_help
+        if p.fixed_access_id is not None:
+            access_id.widget.attrs["readonly"] = "readonly"
+            self.initial["access_id"] = p.fixed_access_id
+        secret = self.fields["access_secret"]
+        if p.secret_kind is SecretKind.JSON:
+            secret.widget = forms.Textarea(
+                attrs={"rows": 6, "autocomplete": "off", "spellcheck": "false", "class": "font-monospace"}
+            )
+        secret.widget.attrs["placeholder"] = p.access_secret_placeholder
+        secret.help_text = p.access_secret_help
+        if not self.is_new:
+            stored = self.instance
+            if stored.has_secret:
+                when = timezone.localtime(stored.secret_updated_at) if stored.secret_updated_at else None
+                status = f"A secret is stored (set {when:%Y-%m-%d %H:%M})" if when else "A secret is stored"
+                if not stored.secret_is_readable():
+                    status = secrets.UNDECRYPTABLE_MESSAGE
+                self.secret_status = status + ". Leave blank to keep it."
+            else:
+                self.secret_status = "No secret stored."
+                del self.fields["clear_secret"]
+        else:
+            self.secret_status = ""
+            del self.fields["clear_secret"]
+
+    # --- cleaning ---
+
+    def clean_provider(self) -> str:
+        return self.chosen_provider.key
+
+    def clean_url(self) -> str:
+        if self.chosen_provider.url_mode is UrlMode.FIXED:
+            return self.chosen_provider.default_url
+        raw = self.cleaned_data.get("url", "")
+        normalized = normalize_endpoint_url(raw)
+        self.url_was_normalized = normalized != raw.strip()
+        if self.url_was_normalized and "://" not in raw:
+            self.url_notice = f"No scheme was given: https:// was assumed ({normalized})."
+        return normalized
+
+    def clean_access_id(self) -> str:
+        value = self.cleaned_data.get("access_id", "").strip()
+        if self.chosen_provider.fixed_access_id is not None and value:
+            return self.chosen_provider.fixed_access_id
+        return value
+
+    def clean_pending_secret(self) -> str:
+        token = self.cleaned_data.get("pending_secret", "")
+        if not token:
+            return ""
+        try:
+            return secrets.decrypt_ephemeral(token, ttl=PENDING_SECRET_TTL)
+        except secrets.SecretDecryptionError:
+            return ""
+
+    def clean(self) -> dict:
+        data = super().clean()
+        typed = data.get("access_secret", "") or data.get("pending_secret", "")
+        data["access_secret"] = typed
+        clear = data.get("clear_secret", False)
+        url = data.get("url")
+        if typed and clear:
+            self.add_error(
+                "clear_secret", "Either type a new Access Secret or clear the stored one, not both."
+            )
+        self.url_changed = bool(
+            not self.is_new and url and url_origin(url) != url_origin(self.instance.url)
+        )
+        if self.url_changed and self.instance.has_secret and not typed and not clear:
+            self.secret_withheld = True
+        if url is not None and "url" not in self.errors:
+            secret_given = bool(typed) or (not self.is_new and self.instance.has_secret and not clear)
+            problems = self.chosen_provider.clean(url, data.get("access_id", ""), typed, secret_given)
+            for field, messages in problems.items():
+                for message in messages:
+                    self.add_error(field if field in self.fields else None, message)
+        return data
+
+    def validate_for_save(self) -> bool:
+        """Saving adds the URL-change rule: stored credentials never follow a new host."""
+        valid = self.is_valid()
+        if valid and self.secret_withheld:
+            self.add_error("access_secret", URL_CHANGED_MESSAGE)
+            return False
+        return valid
+
+    def connection_errors(self) -> dict:
+        """Errors that stop a Test Connection (a name is not needed to test)."""
+        self.is_valid()
+        return {k: v for k, v in self.errors.items() if k not in ("name", "description")}
+
+    # --- what the check and the save use ---
+
+    def typed_secret(self) -> str:
+        return self.cleaned_data.get("access_secret", "")
+
+    def effective_secret(self) -> str:
+        """The secret a test should send. May raise secrets.SecretDecryptionError."""
+        if self.typed_secret():
+            return self.typed_secret()
+        if self.is_new or self.cleaned_data.get("clear_secret") or self.secret_withheld:
+            return ""
+        return self.instance.decrypt_secret()
+
+    def connection_target(self) -> Target:
+        data = self.cleaned_data
+        access_id = data.get("access_id", "")
+        secret = self.effective_secret()
+        if self.secret_withheld and not secret:
+            access_id = "" if self.chosen_provider.fixed_access_id is None else access_id
+        return Target(
+            provider=self.chosen_provider.key,
+            url=data.get("url", ""),
+            access_id=access_id,
+            access_secret=secret,
+            verify_remote_cert=data.get("verify_remote_cert", True),
+            ca_certificate=data.get("ca_certificate", ""),
+        )
+
+    def secret_changed(self) -> bool:
+        return bool(self.typed_secret()) or bool(self.cleaned_data.get("clear_secret"))
+
+    def needs_connection_test(self) -> bool:
+        if self.is_new:
+            return True
+        return self.secret_changed() or any(f in self.changed_data for f in CONNECTION_FIELDS)
+
+    def changed_field_labels(self) -> list[str]:
+        labels = [
+            str(self.fields[f].label) for f in self.changed_data
+            if f in self.fields and f not in ("access_secret", "clear_secret", "pending_secret")
+        ]
+        if self.secret_changed():
+            labels.append("Access Secret")
+        return labels
+
+    def pending_secret_token(self) -> str:
+        """Re-render helper: the typed secret, encrypted, so a re-render loses nothing."""
+        if self.is_bound and hasattr(self, "cleaned_data") and self.typed_secret():
+            return secrets.encrypt_ephemeral(self.typed_secret())
+        return ""
+
+    def save(self, commit: bool = True) -> Registry:
+        registry = super().save(commit=False)
+        if self.typed_secret():
+            registry.set_secret(self.typed_secret())
+        elif self.cleaned_data.get("clear_secret"):
+            registry.clear_secret()
+        if commit:
+            registry.save()
+        return registry
+
+
+def validate_secret_for_test(form: RegistryForm) -> str | None:
+    """The message when the stored secret cannot be used for a test, else None."""
+    try:
+        form.effective_secret()
+    except secrets.SecretDecryptionError:
+        return secrets.UNDECRYPTABLE_MESSAGE
+    return None
+

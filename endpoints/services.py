@@ -1,0 +1,115 @@
+"""What the pages and the admin do with registries: check, save, delete."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.core import signing
+from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
+
+from endpoints import audit, secrets
+from endpoints.forms import RegistryForm
+from endpoints.models import ProxyCacheProject, Registry, ReplicationRule
+from endpoints.probe.engine import run_check
+from endpoints.probe.result import Category, StepResult, Verdict
+
+VERDICT_SALT = "endpoints.save-anyway-verdict"
+
+
+def undecryptable_verdict() -> Verdict:
+    return Verdict(
+        ok=False,
+        category=Category.INVALID,
+        summary=secrets.UNDECRYPTABLE_MESSAGE,
+        steps=[StepResult("Check input", False, 0, "stored secret unreadable",
+                          secrets.UNDECRYPTABLE_MESSAGE)],
+    )
+
+
+def test_form_connection(form: RegistryForm) -> Verdict:
+    """Test what the form says now. The stored secret is used only for the saved host."""
+    try:
+        target = form.connection_target()
+    except secrets.SecretDecryptionError:
+        return undecryptable_verdict()
+    verdict = run_check(target)
+    if form.secret_withheld:
+        verdict.warnings.insert(
+            0,
+            "The stored Access Secret was not sent because the Endpoint URL changed: enter it "
+            "again to test with credentials.",
+        )
+    return verdict
+
+
+def check_registry(registry: Registry, user=None) -> Verdict:
+    """Check a saved endpoint and store the outcome (also on failure)."""
+    try:
+        target = registry.connection_target()
+    except secrets.SecretDecryptionError:
+        verdict = undecryptable_verdict()
+    else:
+        verdict = run_check(target)
+    registry.record_verdict(verdict)
+    if user is not None:
+        audit.log_event(user, registry, f"Checked connection: {verdict.status} ({verdict.category}).")
+    return verdict
+
+
+def sign_verdict(verdict: Verdict) -> str:
+    return signing.dumps(
+        {"category": verdict.category, "summary": verdict.summary, "ms": verdict.elapsed_ms},
+        salt=VERDICT_SALT,
+    )
+
+
+def unsign_verdict(token: str) -> Verdict | None:
+    try:
+        data = signing.loads(token, salt=VERDICT_SALT, max_age=3600)
+    except signing.BadSignature:
+        return None
+    return Verdict(ok=False, category=data["category"], summary=data["summary"],
+                   elapsed_ms=data["ms"])
+
+
+def save_registry(form: RegistryForm, user, verdict: Verdict | None) -> Registry:
+    """Save the form, log the change (field names only) and store the test's outcome."""
+    changed = form.changed_field_labels()
+    with transaction.atomic():
+        registry = form.save()
+        if form.is_new:
+            audit.log_addition(user, registry)
+        else:
+            audit.log_change(user, registry, changed)
+    if verdict is not None:
+        registry.record_verdict(verdict)
+    return registry
+
+
+@dataclass
+class DeleteOutcome:
+    deleted: bool
+    rules: list[ReplicationRule] = field(default_factory=list)
+    projects: list[ProxyCacheProject] = field(default_factory=list)
+
+    @property
+    def message(self) -> str:
+        names = [f"replication rule “{r.name}”" for r in self.rules]
+        names += [f"proxy-cache project “{p.name}”" for p in self.projects]
+        return "It is used by " + ", ".join(names) + "." if names else ""
+
+
+def delete_registry(registry: Registry, user) -> DeleteOutcome:
+    """Delete inside a transaction; the database's foreign keys are the real guard, so a
+    rule inserted after the confirmation page still blocks the delete (no 500)."""
+    pk = registry.pk
+    try:
+        with transaction.atomic():
+            audit.log_deletion(user, registry)  # rolled back with the delete if it fails
+            registry.delete()
+    except (ProtectedError, IntegrityError):
+        registry.pk = pk
+        rules, projects = registry.used_by()
+        return DeleteOutcome(False, rules, projects)
+    return DeleteOutcome(True)

@@ -1,0 +1,139 @@
+"""Model rules: URL normalization, names, constraints, references, proxy-cache providers."""
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from endpoints.models import ProxyCacheProject, Registry, ReplicationRule
+from endpoints.validation import normalize_endpoint_url, validate_ca_certificate
+
+
+@pytest.mark.parametrize(
+    ("raw", "normalized"),
+    [
+        ("https://harbor.example.com/", "https://harbor.example.com"),
+        ("  https://harbor.example.com//  ", "https://harbor.example.com"),
+        ("harbor.example.com", "https://harbor.example.com"),
+        ("HTTPS://Harbor.Example.COM:8443/prefix/", "https://harbor.example.com:8443/prefix"),
+        ("http://10.0.0.5:5000", "http://10.0.0.5:5000"),
+        ("https://[::1]:5000/", "https://[::1]:5000"),
+    ],
+)
+def test_it_normalizes_urls(raw, normalized):
+    assert normalize_endpoint_url(raw) == normalized
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("", "Endpoint URL is required."),
+        ("ftp://registry.example.com", "must be http or https"),
+        ("https://bob:pw@registry.example.com", "Remove the user name and password"),
+        ("https://registry.example.com/?x=1", "Remove the query string"),
+        ("https://registry.example.com/#frag", "Remove the fragment"),
+        ("https://registry.example.com:99999", "not a valid URL"),
+        ("https://bad_host!name", "is not a valid host name"),
+    ],
+)
+def test_it_rejects_bad_urls_with_a_message_saying_what_to_fix(raw, message):
+    with pytest.raises(ValidationError) as exc:
+        normalize_endpoint_url(raw)
+    assert message in " ".join(exc.value.messages)
+
+
+def test_it_rejects_a_ca_field_without_certificates():
+    with pytest.raises(ValidationError, match="Paste a PEM certificate"):
+        validate_ca_certificate("not a certificate")
+
+
+def test_it_rejects_a_truncated_certificate():
+    pem = "-----BEGIN CERTIFICATE-----\nMIIBroken\n-----END CERTIFICATE-----"
+    with pytest.raises(ValidationError, match="cannot be read"):
+        validate_ca_certificate(pem)
+
+
+def test_it_accepts_real_ca_certificates():
+    trustme = pytest.importorskip("trustme")
+    ca = trustme.CA()
+    pem = ca.cert_pem.bytes().decode()
+    assert len(validate_ca_certificate(pem + pem)) == 2
+
+
+@pytest.mark.django_db
+def test_it_refuses_a_name_that_differs_only_in_case(make_registry):
+    make_registry(name="Primary")
+    duplicate = Registry(name="primary", provider="docker-registry", url="https://x.example.com")
+    with pytest.raises(ValidationError) as exc:
+        duplicate.full_clean()
+    assert "already exists" in exc.value.message_dict["name"][0]
+
+
+@pytest.mark.django_db
+def test_the_database_enforces_case_insensitive_names(make_registry):
+    make_registry(name="Primary")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Registry.objects.create(name="PRIMARY", provider="docker-registry", url="https://x.example.com")
+
+
+@pytest.mark.django_db
+def test_the_database_enforces_64_characters(make_registry):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Registry.objects.create(name="n" * 65, provider="docker-registry", url="https://x.example.com")
+    Registry.objects.create(name="n" * 64, provider="docker-registry", url="https://x.example.com")
+
+
+@pytest.mark.django_db
+def test_a_rule_needs_a_remote_side():
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ReplicationRule.objects.create(name="local-to-local")
+
+
+@pytest.mark.django_db
+def test_it_normalizes_the_url_on_clean(make_registry):
+    registry = make_registry(url="registry.example.com/")
+    assert registry.url == "https://registry.example.com"
+
+
+@pytest.mark.django_db
+def test_proxy_cache_projects_accept_only_proxy_cache_providers(make_registry):
+    plain = make_registry(name="plain", provider="docker-registry")
+    project = ProxyCacheProject(name="p", registry=plain)
+    with pytest.raises(ValidationError) as exc:
+        project.full_clean()
+    message = exc.value.message_dict["registry"][0]
+    assert "Docker Registry endpoints cannot back a proxy-cache project" in message
+    assert "Docker Hub" in message and "Quay" in message
+
+
+@pytest.mark.django_db
+def test_proxy_cache_providers_come_from_settings(settings, make_registry):
+    settings.PROXY_CACHE_PROVIDERS = ["docker-registry"]
+    plain = make_registry(name="plain", provider="docker-registry")
+    ProxyCacheProject(name="p", registry=plain).full_clean()
+    field = ProxyCacheProject._meta.get_field("registry")
+    assert list(Registry.objects.filter(field.get_limit_choices_to())) == [plain]
+
+
+@pytest.mark.django_db
+def test_used_by_counts_rules_on_either_side_and_projects(make_registry, make_rule, make_project):
+    hub = make_registry(name="hub", provider="docker-hub", url="https://hub.docker.com")
+    other = make_registry(name="other")
+    make_rule("pull", source=hub)
+    make_rule("push", destination=hub, enabled=False)
+    make_rule("both", source=hub, destination=other)
+    make_project("cache", registry=hub)
+    counts = dict(Registry.objects.with_usage().values_list("name", "used_by_count"))
+    assert counts == {"hub": 4, "other": 1}
+    rules, projects = hub.used_by()
+    assert [r.name for r in rules] == ["both", "pull", "push"]
+    assert [p.name for p in projects] == ["cache"]
+
+
+@pytest.mark.django_db
+def test_protect_blocks_deleting_a_referenced_registry(make_registry, make_rule):
+    from django.db.models import ProtectedError
+
+    registry = make_registry()
+    make_rule(source=registry)
+    with pytest.raises(ProtectedError):
+        registry.delete()

@@ -1,0 +1,319 @@
+"""New / Edit Endpoint: labels, provider-driven fields, Test Connection, save-time test,
+Save anyway, and the write-only secret rules."""
+
+import re
+
+import pytest
+from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
+
+from endpoints import secrets
+from endpoints.forms import URL_CHANGED_MESSAGE
+from endpoints.models import Registry
+from endpoints.providers import PROVIDERS
+
+pytestmark = pytest.mark.django_db
+
+CANARY = "canary-Secret-4711"
+
+
+def form_data(**overrides) -> dict:
+    data = {
+        "provider": "docker-registry",
+        "name": "mirror",
+        "description": "",
+        "url": "http://127.0.0.1:9",
+        "access_id": "",
+        "access_secret": "",
+        "verify_remote_cert": "on",
+        "ca_certificate": "",
+        "action": "save",
+    }
+    data.update(overrides)
+    return data
+
+
+def labels(html: str) -> list[str]:
+    found = re.findall(r'<label\s+for="id_(\w+)"[^>]*>\s*([^<*]+?)\s*(?:<span|</label>)', html)
+    return [text for _, text in found]
+
+
+def test_it_shows_the_exact_labels_in_order_and_the_buttons(owner_client):
+    html = owner_client.get("/registries/new/").content.decode()
+    assert "New Registry Endpoint" in html
+    assert labels(html) == [
+        "Provider", "Name", "Description", "Endpoint URL", "Access ID", "Access Secret",
+        "Verify Remote Cert", "CA Certificate",
+    ]
+    for button in (">Test Connection</button>", ">Cancel</a>", ">OK</button>"):
+        assert button in html
+
+
+def test_provider_options_are_the_provider_keys(owner_client):
+    html = owner_client.get("/registries/new/").content.decode()
+    values = re.findall(r'<option value="([^"]+)"', html.split('name="provider"')[1].split("</select>")[0])
+    assert values == list(PROVIDERS)
+
+
+def test_enabled_providers_limit_the_choice(owner_client, settings):
+    settings.ENABLED_PROVIDERS = ["harbor", "quay"]
+    html = owner_client.get("/registries/new/").content.decode()
+    select = html.split('name="provider"')[1].split("</select>")[0]
+    assert re.findall(r'<option value="([^"]+)"', select) == ["harbor", "quay"]
+
+
+def test_google_gcr_fixes_the_access_id_and_asks_for_json(owner_client):
+    html = owner_client.get("/registries/new/?provider=google-gcr").content.decode()
+    access_id = re.search(r'<input[^>]*name="access_id"[^>]*>', html).group(0)
+    assert 'value="_json_key"' in access_id and "readonly" in access_id
+    assert re.search(r'<textarea[^>]*name="access_secret"', html)
+    assert "https://gcr.io" in html  # URL suggestions
+
+
+def test_quay_fixes_the_access_id_to_json_file(owner_client):
+    html = owner_client.get("/registries/new/?provider=quay").content.decode()
+    access_id = re.search(r'<input[^>]*name="access_id"[^>]*>', html).group(0)
+    assert 'value="json_file"' in access_id and "readonly" in access_id
+
+
+def test_docker_hub_has_a_fixed_url(owner_client):
+    html = owner_client.get("/registries/new/?provider=docker-hub").content.decode()
+    url = re.search(r'<input[^>]*name="url"[^>]*>', html).group(0)
+    assert 'value="https://hub.docker.com"' in url and "readonly" in url
+
+
+def test_without_javascript_changing_the_provider_rerenders_the_form(owner_client):
+    response = owner_client.post(
+        "/registries/new/",
+        form_data(provider="google-gcr", name="keep-me", access_secret=CANARY, action="switch_provider"),
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'value="_json_key"' in html and 'value="keep-me"' in html
+    assert CANARY not in html
+    assert not Registry.objects.exists()
+
+
+def test_it_creates_an_endpoint_after_a_successful_test(owner_client, owner, recording_registry):
+    response = owner_client.post("/registries/new/", form_data(
+        url=recording_registry.url, access_id="ci", access_secret="ci-pass",
+    ), follow=True)
+    assert "Created endpoint successfully." in response.content.decode()
+    registry = Registry.objects.get(name="mirror")
+    assert registry.status == "healthy" and registry.last_checked_at is not None
+    assert registry.decrypt_secret() == "ci-pass"
+    assert recording_registry.credentialed, "the save-time test authenticated"
+    entry = LogEntry.objects.get(object_id=str(registry.pk))
+    assert entry.action_flag == ADDITION and entry.user == owner
+
+
+def test_a_failed_save_time_test_offers_save_anyway(owner_client):
+    response = owner_client.post("/registries/new/", form_data(access_id="ci", access_secret=CANARY))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Connection failed" in html and 'role="status"' in html
+    assert "Save anyway" in html
+    assert CANARY not in html
+    assert not Registry.objects.exists()
+
+    verdict = re.search(r'name="verdict" value="([^"]+)"', html).group(1)
+    pending = re.search(r'name="pending_secret" value="([^"]+)"', html).group(1)
+    response = owner_client.post("/registries/new/", form_data(
+        access_id="ci", access_secret="", pending_secret=pending, verdict=verdict, action="save_anyway",
+    ), follow=True)
+    page = response.content.decode()
+    assert "Created endpoint successfully." in page and "saved as Unhealthy" in page
+    registry = Registry.objects.get(name="mirror")
+    assert registry.status == "unhealthy" and registry.status_category == "connect"
+    assert "127.0.0.1" in registry.status_detail
+    assert registry.decrypt_secret() == CANARY
+
+
+def test_save_anyway_with_a_forged_verdict_runs_the_test_again(owner_client):
+    response = owner_client.post("/registries/new/", form_data(verdict="forged", action="save_anyway"))
+    assert "Save anyway" in response.content.decode()
+    assert not Registry.objects.exists()
+
+
+def test_test_connection_answers_json(owner_client, recording_registry):
+    response = owner_client.post("/registries/test/", form_data(
+        url=recording_registry.url, access_id="ci", access_secret="ci-pass", name="",
+    ), HTTP_ACCEPT="application/json")
+    body = response.json()
+    assert set(body) >= {"ok", "status", "category", "summary", "steps", "elapsed_ms"}
+    assert body["ok"] is True and body["status"] == "healthy" and body["category"] == "ok"
+    assert all(set(step) == {"name", "ok", "ms", "detail", "hint"} for step in body["steps"])
+    assert "ci-pass" not in response.content.decode()
+
+
+def test_test_connection_renders_the_diagnosis_without_javascript(owner_client):
+    response = owner_client.post("/registries/test/", form_data(access_id="ci", access_secret=CANARY))
+    html = response.content.decode()
+    assert "Connection failed" in html and "cannot connect to 127.0.0.1" in html
+    assert "Check the host and port" in html  # the hint
+    assert CANARY not in html
+    assert not Registry.objects.exists()
+
+
+def test_invalid_input_is_reported_before_any_network_call(owner_client):
+    response = owner_client.post(
+        "/registries/test/", form_data(url="ftp://example.com"), HTTP_ACCEPT="application/json"
+    )
+    assert response.status_code == 400
+    body = response.json()
+    assert body["category"] == "invalid"
+    assert "must be http or https" in body["errors"]["url"][0]
+
+
+def test_it_reports_required_fields(owner_client):
+    response = owner_client.post("/registries/new/", form_data(name="", url=""))
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "Endpoint name is required." in html and "Endpoint URL is required." in html
+
+
+def test_it_shows_the_assumed_scheme(owner_client, monkeypatch):
+    response = owner_client.post("/registries/test/", form_data(url="127.0.0.1:9"))
+    assert "https:// was assumed (https://127.0.0.1:9)" in response.content.decode()
+
+
+def test_it_refuses_a_duplicate_name_in_another_case(owner_client, make_registry):
+    make_registry(name="Mirror")
+    response = owner_client.post("/registries/new/", form_data(name="MIRROR"))
+    assert "already exists" in response.content.decode()
+
+
+# --- editing and the write-only secret ---
+
+
+def test_edit_never_sends_the_secret_to_the_browser(owner_client, make_registry):
+    registry = make_registry(access_id="bob", secret=CANARY)
+    html = owner_client.get(f"/registries/{registry.pk}/edit/").content.decode()
+    assert "Edit Endpoint" in html
+    assert CANARY not in html and registry.access_secret_encrypted not in html
+    assert "A secret is stored (set " in html and "Clear stored secret" in html
+
+
+def test_editing_only_the_name_keeps_the_secret_and_does_not_test(
+    owner_client, make_registry, recording_registry
+):
+    registry = make_registry(url=recording_registry.url, access_id="ci", secret="ci-pass")
+    before = registry.access_secret_encrypted
+    response = owner_client.post(f"/registries/{registry.pk}/edit/", form_data(
+        name="renamed", url=recording_registry.url, access_id="ci", description="now described",
+    ), follow=True)
+    assert "Updated endpoint successfully." in response.content.decode()
+    registry.refresh_from_db()
+    assert registry.name == "renamed"
+    assert registry.access_secret_encrypted == before
+    assert recording_registry.requests == []
+    entry = LogEntry.objects.filter(object_id=str(registry.pk), action_flag=CHANGE).latest("action_time")
+    assert "Name" in entry.get_change_message() and "Access Secret" not in entry.get_change_message()
+
+
+def test_a_new_secret_is_tested_saved_and_logged_without_its_value(
+    owner_client, make_registry, recording_registry
+):
+    registry = make_registry(url=recording_registry.url, access_id="ci", secret="old-pass")
+    response = owner_client.post(f"/registries/{registry.pk}/edit/", form_data(
+        url=recording_registry.url, access_id="ci", access_secret="ci-pass",
+    ), follow=True)
+    assert "Updated endpoint successfully." in response.content.decode()
+    registry.refresh_from_db()
+    assert registry.decrypt_secret() == "ci-pass"
+    entry = LogEntry.objects.filter(object_id=str(registry.pk), action_flag=CHANGE).latest("action_time")
+    assert "Access Secret" in entry.get_change_message()
+    assert "ci-pass" not in entry.change_message
+
+
+def test_clear_stored_secret(owner_client, make_registry):
+    registry = make_registry(access_id="", secret=CANARY)
+    owner_client.post(f"/registries/{registry.pk}/edit/", form_data(
+        url=registry.url, clear_secret="on", verdict="", action="save",
+    ))
+    registry.refresh_from_db()
+    # The save-time test fails (port 9), so the page offers Save anyway; nothing changed yet.
+    assert registry.has_secret
+
+
+def test_clear_stored_secret_with_save_anyway(owner_client, make_registry):
+    registry = make_registry(access_id="", secret=CANARY)
+    html = owner_client.post(f"/registries/{registry.pk}/edit/", form_data(
+        url=registry.url, clear_secret="on",
+    )).content.decode()
+    verdict = re.search(r'name="verdict" value="([^"]+)"', html).group(1)
+    owner_client.post(f"/registries/{registry.pk}/edit/", form_data(
+        url=registry.url, clear_secret="on", verdict=verdict, action="save_anyway",
+    ))
+    registry.refresh_from_db()
+    assert not registry.has_secret and registry.status == "unhealthy"
+
+
+def test_a_changed_url_never_receives_the_stored_secret(
+    owner_client, make_registry, recording_registry, second_recording_registry
+):
+    registry = make_registry(url=recording_registry.url, access_id="ci", secret="ci-pass")
+    before = registry.access_secret_encrypted
+    new_url = second_recording_registry.url
+    response = owner_client.post(f"/registries/{registry.pk}/test/", form_data(
+        url=new_url, access_id="ci",
+    ), HTTP_ACCEPT="application/json")
+    body = response.json()
+    assert "was not sent because the Endpoint URL changed" in body["warnings"][0]
+    assert second_recording_registry.requests, "the new URL was tested"
+    assert second_recording_registry.credentialed == []
+
+    response = owner_client.post(f"/registries/{registry.pk}/edit/", form_data(url=new_url, access_id="ci"))
+    assert URL_CHANGED_MESSAGE in response.content.decode()
+    assert second_recording_registry.credentialed == []
+    registry.refresh_from_db()
+    assert registry.url == recording_registry.url and registry.access_secret_encrypted == before
+
+
+def test_a_changed_path_on_the_same_host_keeps_the_secret(owner_client, make_registry, recording_registry):
+    registry = make_registry(url=recording_registry.url, access_id="ci", secret="ci-pass")
+    response = owner_client.post(f"/registries/{registry.pk}/test/", form_data(
+        url=recording_registry.url + "/", access_id="ci",
+    ), HTTP_ACCEPT="application/json")
+    assert response.json()["ok"] is True
+    assert recording_registry.credentialed
+
+
+def test_an_undecryptable_secret_is_reported_and_left_untouched(owner_client, make_registry, settings):
+    registry = make_registry(access_id="bob", secret=CANARY)
+    Registry.objects.filter(pk=registry.pk).update(access_secret_encrypted="v1:gone:" + "A" * 40)
+    registry.refresh_from_db()
+    before = registry.access_secret_encrypted
+    html = owner_client.get(f"/registries/{registry.pk}/edit/").content.decode()
+    assert "The stored secret cannot be decrypted: enter it again." in html
+    response = owner_client.post(
+        f"/registries/{registry.pk}/test/", form_data(url=registry.url, access_id="bob"),
+        HTTP_ACCEPT="application/json",
+    )
+    assert response.json()["summary"] == secrets.UNDECRYPTABLE_MESSAGE
+    response = owner_client.post(f"/registries/{registry.pk}/edit/", form_data(
+        url=registry.url, access_id="bob", description="only this", name=registry.name,
+    ), follow=True)
+    assert response.status_code == 200
+    registry.refresh_from_db()
+    assert registry.access_secret_encrypted == before and registry.description == "only this"
+
+
+def test_the_provider_is_locked_while_the_endpoint_is_used(owner_client, make_registry, make_rule):
+    registry = make_registry()
+    make_rule(source=registry)
+    html = owner_client.get(f"/registries/{registry.pk}/edit/").content.decode()
+    select = re.search(r'<select[^>]*name="provider"[^>]*>', html).group(0)
+    assert "disabled" in select
+    assert "cannot change while replication rules" in html
+    owner_client.post(f"/registries/{registry.pk}/edit/", form_data(
+        provider="harbor", name="renamed", url=registry.url,
+    ))
+    registry.refresh_from_db()
+    assert registry.provider == "docker-registry" and registry.name == "renamed"
+
+
+def test_proxy_cache_support_is_shown_for_the_provider(owner_client):
+    hub = owner_client.get("/registries/new/?provider=docker-hub").content.decode()
+    assert "Docker Hub endpoints can back a proxy-cache project." in hub
+    gitlab = owner_client.get("/registries/new/?provider=gitlab").content.decode()
+    assert "cannot back a proxy-cache project" in gitlab and "Quay" in gitlab
