@@ -95,9 +95,13 @@ class DeleteOutcome:
 
     @property
     def message(self) -> str:
+        if self.deleted:
+            return ""
         names = [f"replication rule “{r.name}”" for r in self.rules]
         names += [f"proxy-cache project “{p.name}”" for p in self.projects]
-        return "It is used by " + ", ".join(names) + "." if names else ""
+        if not names:
+            return "Something started using it while it was being deleted; reload and try again."
+        return "It is used by " + ", ".join(names) + "."
 
 
 def delete_registry(registry: Registry, user) -> DeleteOutcome:
@@ -106,8 +110,9 @@ def delete_registry(registry: Registry, user) -> DeleteOutcome:
     pk = registry.pk
     try:
         with transaction.atomic():
-            audit.log_deletion(user, registry)  # rolled back with the delete if it fails
             registry.delete()
+            registry.pk = pk  # delete() clears it; the log entry names the deleted row
+            audit.log_deletion(user, registry)
     except (ProtectedError, IntegrityError):
         registry.pk = pk
         rules, projects = registry.used_by()

@@ -148,8 +148,8 @@ def test_test_connection_answers_json(owner_client, recording_registry):
 def test_test_connection_renders_the_diagnosis_without_javascript(owner_client):
     response = owner_client.post("/registries/test/", form_data(access_id="ci", access_secret=CANARY))
     html = response.content.decode()
-    assert "Connection failed" in html and "cannot connect to 127.0.0.1" in html
-    assert "Check the host and port" in html  # the hint
+    assert "Connection failed" in html and "127.0.0.1:9 refused the connection" in html
+    assert "Check the port in Endpoint URL" in html  # the hint
     assert CANARY not in html
     assert not Registry.objects.exists()
 
