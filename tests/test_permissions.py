@@ -62,7 +62,8 @@ def test_viewers_can_look_but_not_change(client, viewer, registry):
     assert "target" in html and "+ New Endpoint" not in html and ">Edit</a>" not in html
     assert client.get("/registries/new/").status_code == 403
     assert client.post(f"/registries/{registry.pk}/check/").status_code == 403
-    assert client.post("/registries/bulk/", {"ids": [registry.pk], "action": "delete_confirmed"}).status_code == 403
+    delete = {"ids": [registry.pk], "action": "delete_confirmed"}
+    assert client.post("/registries/bulk/", delete).status_code == 403
     assert client.post("/registries/bulk/", {"ids": [registry.pk], "action": "check"}).status_code == 403
     assert Registry.objects.count() == 1
 
