@@ -1,0 +1,281 @@
+"""Django admin for endpoints, replication rules and proxy-cache projects.
+
+Secrets are write-only here as on the pages (forms_admin.RegistryAdminForm). Deletion is
+guarded by the database: a rule or project that appears after the confirmation page
+turns the delete into a message naming it, never a 500.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from django.conf import settings
+from django.contrib import admin, messages
+from django.contrib.admin.actions import delete_selected as django_delete_selected
+from django.db import IntegrityError, connections, router, transaction
+from django.db.models import F, Func, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.deletion import ProtectedError
+from django.db.models.functions import Coalesce
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils.decorators import method_decorator
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+from django.utils.timesince import timesince
+from django.utils.translation import gettext_lazy
+from django.views.decorators.debug import sensitive_post_parameters
+
+from endpoints import audit, secrets
+from endpoints.forms_admin import (
+    ProxyCacheProjectAdminForm,
+    ProxyCacheRegistryField,
+    RegistryAdminForm,
+)
+from endpoints.models import ProxyCacheProject, Registry, ReplicationRule
+from endpoints.probe.engine import run_check
+from endpoints.probe.result import Verdict
+
+sensitive_secret_post = method_decorator(sensitive_post_parameters("access_secret"))
+
+STATUS_SYMBOLS = {
+    Registry.Status.HEALTHY: "✔",
+    Registry.Status.UNHEALTHY: "✘",
+    Registry.Status.UNKNOWN: "?",
+}
+
+
+class DeletionRefused(Exception):
+    """The database refused to delete registries that are still referenced."""
+
+
+def _count(queryset: QuerySet) -> Coalesce:
+    counted = queryset.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n")
+    return Coalesce(Subquery(counted), Value(0))
+
+
+def used_by_count() -> Coalesce:
+    """Rules (as source or destination) plus proxy-cache projects using the outer registry."""
+    rules = ReplicationRule.objects.filter(
+        Q(source_registry=OuterRef("pk")) | Q(destination_registry=OuterRef("pk"))
+    )
+    projects = ProxyCacheProject.objects.filter(registry=OuterRef("pk"))
+    return _count(rules) + _count(projects)
+
+
+def blockers_text(registry: Registry) -> str:
+    rules, projects = registry.used_by()
+    names = [f"replication rule “{rule.name}”" for rule in rules]
+    names += [f"proxy-cache project “{project.name}”" for project in projects]
+    return ", ".join(names)
+
+
+def refusal_message(registries: list[Registry]) -> str:
+    blocked = [
+        f"“{registry.name}” is used by {text}" for registry in registries if (text := blockers_text(registry))
+    ]
+    if not blocked:  # the reference vanished again since the database refused
+        return "Nothing was deleted: another object referenced the endpoint. Try again."
+    return (
+        f"Nothing was deleted: {'; '.join(blocked)}. Remove these from the rules or projects "
+        "(or delete them) first."
+    )
+
+
+@admin.register(Registry)
+class RegistryAdmin(admin.ModelAdmin):
+    form = RegistryAdminForm
+    list_display = [
+        "name",
+        "provider",
+        "url",
+        "status_badge",
+        "verify_remote_cert",
+        "used_by_total",
+        "created_at",
+    ]
+    list_filter = ["provider", "status", "verify_remote_cert"]
+    search_fields = ["name", "url", "description"]  # never the secret
+    readonly_fields = [
+        "status",
+        "status_category",
+        "status_detail",
+        "last_checked_at",
+        "used_by_list",
+        "created_at",
+        "updated_at",
+        "secret_updated_at",
+    ]
+    actions = ["check_connection", "delete_selected"]
+
+    ENDPOINT_FIELDS = [
+        "provider",
+        "name",
+        "description",
+        "url",
+        "access_id",
+        "access_secret",
+        "clear_secret",
+        "verify_remote_cert",
+        "ca_certificate",
+    ]
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return [(None, {"fields": [f for f in self.ENDPOINT_FIELDS if f != "clear_secret"]})]
+        return [
+            (None, {"fields": self.ENDPOINT_FIELDS}),
+            ("Health", {"fields": ["status", "status_category", "status_detail", "last_checked_at"]}),
+            ("Usage", {"fields": ["used_by_list", "created_at", "updated_at", "secret_updated_at"]}),
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(self.readonly_fields)
+        if obj is not None and obj.is_referenced():
+            readonly.append("provider")
+        return readonly
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(used_by_count=used_by_count())
+
+    @sensitive_secret_post
+    def add_view(self, request, form_url="", extra_context=None):
+        return super().add_view(request, form_url, extra_context)
+
+    @sensitive_secret_post
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    # --- columns ---
+
+    @admin.display(description="Status", ordering="status")
+    def status_badge(self, obj: Registry) -> str:
+        label = f"{STATUS_SYMBOLS.get(obj.status, '?')} {obj.get_status_display()}"
+        if obj.last_checked_at:
+            label += f" · checked {timesince(obj.last_checked_at)} ago"
+        return format_html(
+            '<span class="harborreg-status harborreg-status-{}" title="{}">{}</span>',
+            obj.status,
+            obj.status_detail,
+            label,
+        )
+
+    @admin.display(description="Used by", ordering="used_by_count")
+    def used_by_total(self, obj: Registry) -> int:
+        return obj.used_by_count
+
+    @admin.display(description="Used by")
+    def used_by_list(self, obj: Registry) -> str:
+        rules, projects = obj.used_by()
+        if not rules and not projects:
+            return "Nothing uses this endpoint."
+        links = [
+            ("Replication rule", reverse("admin:endpoints_replicationrule_change", args=[r.pk]), r)
+            for r in rules
+        ] + [
+            ("Proxy-cache project", reverse("admin:endpoints_proxycacheproject_change", args=[p.pk]), p)
+            for p in projects
+        ]
+        line_break = mark_safe("<br>")  # noqa: S308 (a constant)
+        return format_html_join(line_break, '{} <a href="{}">{}</a>', links)
+
+    # --- actions ---
+
+    @admin.action(description="Check connection", permissions=["change"])
+    def check_connection(self, request, queryset) -> None:
+        registries = list(queryset.order_by("name"))
+        targets = {}
+        for registry in registries:
+            try:
+                targets[registry.pk] = registry.connection_target()
+            except secrets.SecretDecryptionError:
+                self.message_user(
+                    request, f"{registry.name}: {secrets.UNDECRYPTABLE_MESSAGE}", messages.ERROR
+                )
+                audit.log_event(
+                    request.user,
+                    registry,
+                    "Connection check refused: the stored secret cannot be decrypted.",
+                )
+        verdicts: dict[int, Verdict] = {}
+        if targets:
+            workers = max(1, min(settings.CHECK_REGISTRIES_POOL, len(targets)))
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                verdicts = dict(zip(targets, pool.map(run_check, targets.values()), strict=True))
+        for registry in registries:
+            verdict = verdicts.get(registry.pk)
+            if verdict is None:
+                continue
+            registry.record_verdict(verdict)
+            audit.log_event(
+                request.user,
+                registry,
+                f"Checked connection: {verdict.status} ({verdict.category}).",
+            )
+            if verdict.ok:
+                self.message_user(request, f"{registry.name}: Healthy. {verdict.summary}", messages.SUCCESS)
+            else:
+                self.message_user(
+                    request,
+                    f"{registry.name}: Unhealthy ({verdict.category}). {verdict.summary}",
+                    messages.ERROR,
+                )
+
+    @admin.action(permissions=["delete"], description=gettext_lazy("Delete selected %(verbose_name_plural)s"))
+    def delete_selected(self, request, queryset):
+        """Django's delete_selected, all or nothing: a refusal rolls back its LogEntry rows."""
+        try:
+            with transaction.atomic(using=router.db_for_write(Registry)):
+                return django_delete_selected(self, request, queryset)
+        except DeletionRefused as refusal:
+            self.message_user(request, str(refusal), messages.ERROR)
+            return None
+
+    # --- deletion guarded by the database ---
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except DeletionRefused as refusal:
+            self.message_user(request, str(refusal), messages.ERROR)
+            return HttpResponseRedirect(request.path)
+
+    def delete_model(self, request, obj: Registry) -> None:
+        self._delete_or_refuse([obj], obj.delete)
+
+    def delete_queryset(self, request, queryset) -> None:
+        delete_all = super().delete_queryset
+        self._delete_or_refuse(list(queryset), lambda: delete_all(request, queryset))
+
+    def _delete_or_refuse(self, registries: list[Registry], delete) -> None:
+        """Delete, then have the database check the references now rather than at commit,
+        so a rule inserted after the PROTECT check is caught here (savepoint rolled back)."""
+        using = router.db_for_write(Registry)
+        try:
+            with transaction.atomic(using=using):
+                delete()
+                connections[using].check_constraints(
+                    table_names=[ReplicationRule._meta.db_table, ProxyCacheProject._meta.db_table]
+                )
+        except (ProtectedError, IntegrityError):
+            raise DeletionRefused(refusal_message(registries)) from None
+
+
+@admin.register(ReplicationRule)
+class ReplicationRuleAdmin(admin.ModelAdmin):
+    list_display = ["name", "source_registry", "destination_registry", "enabled"]
+    list_filter = ["enabled"]
+    search_fields = ["name"]
+    list_select_related = ["source_registry", "destination_registry"]
+
+
+@admin.register(ProxyCacheProject)
+class ProxyCacheProjectAdmin(admin.ModelAdmin):
+    form = ProxyCacheProjectAdminForm
+    list_display = ["name", "registry"]
+    search_fields = ["name"]
+    list_select_related = ["registry"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "registry":
+            kwargs["form_class"] = ProxyCacheRegistryField
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)

@@ -1,0 +1,190 @@
+"""The Django admin's forms: a write-only Access Secret, and proxy-cache registry choices.
+
+The admin form never renders a stored secret (not even masked); it only says whether one
+is stored. A blank Access Secret keeps it, "Clear stored secret" removes it, and a stored
+secret is never kept for a URL whose scheme, host or port changed.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from endpoints.audit import SECRET_FIELD_LABEL
+from endpoints.models import ProxyCacheProject, Registry
+from endpoints.providers import UnknownProvider, enabled_providers, get_provider
+from endpoints.providers.base import SecretKind
+from endpoints.secrets import UNDECRYPTABLE_MESSAGE
+from endpoints.validation import normalize_endpoint_url
+
+URL_CHANGED_MESSAGE = "The endpoint URL changed: enter the Access Secret again or clear it."
+SECRET_AND_CLEAR_MESSAGE = "Either type a new Access Secret or tick “Clear stored secret”, not both."
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def url_origin(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) of a normalized URL; the default port is made explicit."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    return scheme, (parts.hostname or "").lower(), parts.port or DEFAULT_PORTS.get(scheme)
+
+
+def origin_changed(stored_url: str, new_url: str) -> bool:
+    try:
+        return url_origin(normalize_endpoint_url(stored_url)) != url_origin(normalize_endpoint_url(new_url))
+    except ValidationError:
+        return True
+
+
+class SecretTextarea(forms.Textarea):
+    """A textarea for JSON secrets that, like PasswordInput(render_value=False), never
+    renders a value back, not even the one just typed into a form with errors."""
+
+    def get_context(self, name, value, attrs):
+        return super().get_context(name, None, attrs)
+
+
+def stored_secret_help(registry: Registry) -> str:
+    if not registry.has_secret:
+        return "No secret stored."
+    if registry.secret_updated_at:
+        when = timezone.localtime(registry.secret_updated_at).strftime("%Y-%m-%d %H:%M %Z")
+        text = f"A secret is stored (set {when})."
+    else:
+        text = "A secret is stored."
+    if not registry.secret_is_readable():
+        return f"{text} {UNDECRYPTABLE_MESSAGE}"
+    return f"{text} Leave blank to keep it."
+
+
+class RegistryAdminForm(forms.ModelForm):
+    access_secret = forms.CharField(
+        label=SECRET_FIELD_LABEL,
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+    )
+    clear_secret = forms.BooleanField(label="Clear stored secret", required=False)
+
+    class Meta:
+        model = Registry
+        fields = [
+            "provider",
+            "name",
+            "description",
+            "url",
+            "access_id",
+            "access_secret",
+            "clear_secret",
+            "verify_remote_cert",
+            "ca_certificate",
+        ]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        registry = self.instance
+        self.had_secret = registry.has_secret
+        self.stored_url = registry.url if registry.pk else ""
+        if registry.pk:
+            self.fields["access_secret"].help_text = stored_secret_help(registry)
+        else:
+            del self.fields["clear_secret"]
+            self.fields["access_secret"].help_text = "Leave blank for anonymous access."
+        provider_key = registry.provider or self.initial.get("provider", "")
+        if self._provider_secret_kind(provider_key) is SecretKind.JSON:
+            self.fields["access_secret"].widget = SecretTextarea(attrs={"rows": 6})
+        if "provider" in self.fields:
+            offered = [(p.key, p.label) for p in enabled_providers()]
+            if registry.provider and registry.provider not in dict(offered):
+                offered.append((registry.provider, registry.provider_label))
+            self.fields["provider"].choices = [("", "---------"), *offered]
+
+    @staticmethod
+    def _provider_secret_kind(key: str) -> SecretKind | None:
+        try:
+            return get_provider(key).secret_kind
+        except UnknownProvider:
+            return None
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        typed = cleaned.get("access_secret", "")
+        clear = cleaned.get("clear_secret", False)
+        if typed and clear:
+            self.add_error("access_secret", SECRET_AND_CLEAR_MESSAGE)
+        url = cleaned.get("url")
+        if (
+            self.instance.pk
+            and self.had_secret
+            and url
+            and not typed
+            and not clear
+            and origin_changed(self.stored_url, url)
+        ):
+            self.add_error("access_secret", URL_CHANGED_MESSAGE)
+        self._check_provider_rules(cleaned, typed, clear)
+        return cleaned
+
+    def _check_provider_rules(self, cleaned: dict, typed: str, clear: bool) -> None:
+        """The provider's own input rules (no network), as on the Registries pages."""
+        provider_key = cleaned.get("provider", self.instance.provider)
+        if not provider_key or not cleaned.get("url") or self.has_error("url"):
+            return
+        try:
+            provider = get_provider(provider_key)
+            url = normalize_endpoint_url(cleaned["url"])
+        except (UnknownProvider, ValidationError):
+            return  # the field and model validation report these
+        secret_given = bool(typed) or (self.had_secret and not clear)
+        errors = provider.clean(url, cleaned.get("access_id", ""), typed, secret_given)
+        for field, messages in errors.items():
+            for message in messages:
+                self.add_error(field if field in self.fields else None, message)
+
+    @property
+    def changed_data(self) -> list[str]:
+        """Ticking "Clear stored secret" is recorded as an Access Secret change."""
+        changed = [name for name in super().changed_data if name != "clear_secret"]
+        cleared = getattr(self, "cleaned_data", {}).get("clear_secret") and self.had_secret
+        if cleared and "access_secret" not in changed:
+            changed.append("access_secret")
+        return changed
+
+    def save(self, commit: bool = True) -> Registry:
+        if self.cleaned_data.get("clear_secret"):
+            self.instance.clear_secret()
+        elif self.cleaned_data.get("access_secret"):
+            self.instance.set_secret(self.cleaned_data["access_secret"])
+        return super().save(commit)
+
+
+class ProxyCacheRegistryField(forms.ModelChoiceField):
+    """Offers only proxy-cache registries but looks a posted id up among all of them, so
+    the model's validation says why an endpoint is refused (not "Select a valid choice")."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        try:
+            return Registry.objects.get(pk=value)
+        except (ValueError, TypeError, Registry.DoesNotExist):
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice") from None
+
+
+class ProxyCacheProjectAdminForm(forms.ModelForm):
+    class Meta:
+        model = ProxyCacheProject
+        fields = ["name", "registry"]
+
+    def clean_registry(self) -> Registry | None:
+        """The model's message, once: a field error keeps the model from repeating it."""
+        registry = self.cleaned_data.get("registry")
+        if registry is not None:
+            try:
+                ProxyCacheProject(registry=registry).clean()
+            except ValidationError as exc:
+                raise ValidationError(exc.message_dict.get("registry", exc.messages)) from None
+        return registry
