@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
@@ -55,6 +58,46 @@ def check_registry(registry: Registry, user=None) -> Verdict:
     if user is not None:
         audit.log_event(user, registry, f"Checked connection: {verdict.status} ({verdict.category}).")
     return verdict
+
+
+def check_registries(
+    registries: Iterable[Registry],
+    user=None,
+    pool: int | None = None,
+    on_result: Callable[[Registry, Verdict], None] | None = None,
+) -> list[tuple[Registry, Verdict]]:
+    """Check many endpoints concurrently with a bounded pool.
+
+    Only the network part runs in the worker threads; decrypting and storing results stay
+    in the calling thread (one database connection). Every result is stored, also failures.
+    """
+    registries = list(registries)
+    verdicts: dict[int, Verdict] = {}
+    targets = {}
+    for registry in registries:
+        try:
+            targets[registry.pk] = registry.connection_target()
+        except secrets.SecretDecryptionError:
+            verdicts[registry.pk] = undecryptable_verdict()
+    by_pk = {registry.pk: registry for registry in registries}
+
+    def store(pk: int, verdict: Verdict) -> None:
+        registry = by_pk[pk]
+        registry.record_verdict(verdict)
+        if user is not None:
+            audit.log_event(user, registry, f"Checked connection: {verdict.status} ({verdict.category}).")
+        if on_result is not None:
+            on_result(registry, verdict)
+
+    for pk, verdict in verdicts.items():
+        store(pk, verdict)
+    workers = max(1, min(pool or settings.CHECK_REGISTRIES_POOL, len(targets) or 1))
+    with ThreadPoolExecutor(max_workers=workers) as executor:
+        futures = {executor.submit(run_check, target): pk for pk, target in targets.items()}
+        for future in as_completed(futures):
+            verdicts[futures[future]] = future.result()
+            store(futures[future], verdicts[futures[future]])
+    return [(registry, verdicts[registry.pk]) for registry in registries]
 
 
 def sign_verdict(verdict: Verdict) -> str:

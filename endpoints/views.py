@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from functools import wraps
 
 from django.contrib import messages
@@ -17,10 +16,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from endpoints import audit, secrets, services
+from endpoints import audit, services
 from endpoints.forms import RegistryForm
 from endpoints.models import HealthCheck, Registry
-from endpoints.probe.engine import run_check
 from endpoints.probe.result import Verdict
 from endpoints.providers import enabled_providers, get_provider, proxy_cache_provider_keys
 
@@ -279,7 +277,11 @@ def registry_bulk(request: HttpRequest) -> HttpResponse:
     if action == "check":
         if not request.user.has_perm("endpoints.change_registry"):
             raise PermissionDenied
-        results = _check_many(registries, request.user)
+        results = [
+            {"name": registry.name, "ok": verdict.ok, "message": verdict.summary,
+             "category": verdict.category}
+            for registry, verdict in services.check_registries(registries, request.user, pool=8)
+        ]
         return render(request, "endpoints/bulk_result.html", {"title": "Check now", "results": results})
     if action in ("delete", "delete_confirmed"):
         if not request.user.has_perm("endpoints.delete_registry"):
@@ -298,25 +300,3 @@ def registry_bulk(request: HttpRequest) -> HttpResponse:
         return render(request, "endpoints/bulk_result.html", {"title": "Delete", "results": results})
     messages.error(request, "Unknown action.")
     return redirect("endpoints:registry_list")
-
-
-def _check_many(registries: list[Registry], user) -> list[dict]:
-    """Run the checks concurrently (network only in threads), store results here."""
-    targets = {}
-    verdicts: dict[int, Verdict] = {}
-    for registry in registries:
-        try:
-            targets[registry.pk] = registry.connection_target()
-        except secrets.SecretDecryptionError:
-            verdicts[registry.pk] = services.undecryptable_verdict()
-    with ThreadPoolExecutor(max_workers=min(8, max(1, len(targets)))) as pool:
-        for pk, verdict in zip(targets, pool.map(run_check, targets.values()), strict=True):
-            verdicts[pk] = verdict
-    results = []
-    for registry in registries:
-        verdict = verdicts[registry.pk]
-        registry.record_verdict(verdict)
-        audit.log_event(user, registry, f"Checked connection: {verdict.status} ({verdict.category}).")
-        results.append({"name": registry.name, "ok": verdict.ok, "message": verdict.summary,
-                         "category": verdict.category})
-    return results
