@@ -157,3 +157,22 @@ def test_check_now_on_failure_stores_unhealthy_with_the_reason(owner_client, mak
     assert "is unhealthy (connect)" in response.content.decode()
     registry.refresh_from_db()
     assert registry.status == "unhealthy" and "127.0.0.1" in registry.status_detail
+
+
+@pytest.mark.django_db
+def test_the_registry_page_draws_the_last_checks_as_a_timeline(owner_client, make_registry):
+    from endpoints.models import HealthCheck
+    from endpoints.probe.result import Verdict
+
+    registry = make_registry(name="flaky")
+    for i in range(25):
+        ok = i % 3 != 0
+        HealthCheck.record(registry, Verdict(ok, "ok" if ok else "timeout", "s", elapsed_ms=10 * (i + 1)))
+    html = owner_client.get(f"/registries/{registry.pk}/").content.decode()
+    svg = html[html.index("<svg"):html.index("</svg>")]
+    assert svg.count("<rect") == HealthCheck.HISTORY_SIZE == registry.checks.count()
+    oldest_kept = [10 * (i + 1) for i in range(5, 25)]
+    assert svg.count('class="mark-failed"') == sum(1 for i in range(5, 25) if i % 3 == 0)
+    assert f"(timeout, {oldest_kept[1]} ms)" in svg  # i=6 failed: kept, labelled
+    assert 'height="48"' in svg  # the slowest check is the tallest bar
+    assert "13 healthy, 7 unhealthy" in svg

@@ -50,3 +50,41 @@ def query_with(context, **changes) -> str:
     if "page" not in changes:
         params.pop("page", None)
     return "?" + urlencode(sorted(params.items()))
+
+
+TIMELINE_SLOT = 14
+TIMELINE_HEIGHT = 48
+
+
+@register.simple_tag
+def check_timeline(checks) -> str:
+    """One bar per stored check, oldest left: colour by verdict, height by latency."""
+    checks = list(reversed(list(checks)))
+    if not checks:
+        return ""
+    slowest = max(check.elapsed_ms for check in checks) or 1
+    healthy = sum(1 for check in checks if check.ok)
+    bars = []
+    for index, check in enumerate(checks):
+        height = max(4, round(TIMELINE_HEIGHT * check.elapsed_ms / slowest))
+        bars.append(format_html(
+            '<rect class="{}" x="{}" y="{}" width="{}" height="{}" rx="2" fill="{}">'
+            "<title>{} — {} ({}, {} ms)</title></rect>",
+            "mark-ok" if check.ok else "mark-failed",
+            index * TIMELINE_SLOT + 1, TIMELINE_HEIGHT - height, TIMELINE_SLOT - 4, height,
+            "#198754" if check.ok else "#dc3545",
+            timezone.localtime(check.checked_at).strftime("%Y-%m-%d %H:%M:%S"),
+            "Healthy" if check.ok else "Unhealthy", check.category, check.elapsed_ms,
+        ))
+    width = len(checks) * TIMELINE_SLOT
+    label = (
+        f"Last {len(checks)} checks, oldest first: {healthy} healthy, {len(checks) - healthy} "
+        f"unhealthy; bar height is latency (slowest {slowest} ms)."
+    )
+    return format_html(
+        '<svg class="timeline" role="img" aria-label="{}" width="{}" height="{}" viewBox="0 0 {} {}">'
+        '<title>{}</title>{}<line x1="0" y1="{}" x2="{}" y2="{}" stroke="#adb5bd"/></svg>',
+        label, width, TIMELINE_HEIGHT + 2, width, TIMELINE_HEIGHT + 2, label,
+        format_html("".join(["{}"] * len(bars)), *bars),
+        TIMELINE_HEIGHT + 1, width, TIMELINE_HEIGHT + 1,
+    )
