@@ -1,0 +1,98 @@
+"""S1: canary secrets appear in no page (pages, Test Connection results, admin, error
+pages with DEBUG off) and in no log record."""
+
+import logging
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+
+from endpoints.models import Registry
+from tests.security.canary import JSON_KEY, JSON_KEY_CANARY, PASSWORD_CANARY, find_canaries
+
+pytestmark = pytest.mark.django_db
+CANARIES = (PASSWORD_CANARY, JSON_KEY_CANARY)
+
+
+@pytest.fixture
+def seeded(make_registry, make_rule, recording_registry):
+    recording_registry.password = PASSWORD_CANARY
+    docker = make_registry(name="docker", url=recording_registry.url, access_id="ci", secret=PASSWORD_CANARY)
+    gcr = make_registry(name="gcr", provider="google-gcr", url="https://gcr.io",
+                        access_id="_json_key", secret=JSON_KEY)
+    make_rule("uses-docker", source=docker)
+    return docker, gcr
+
+
+@pytest.fixture
+def superuser_client(db) -> Client:
+    client = Client()
+    client.force_login(User.objects.create_superuser("root", password="root-pw"))
+    return client
+
+
+def test_no_page_and_no_log_record_contains_a_canary(superuser_client, seeded, caplog, settings):
+    caplog.set_level(logging.DEBUG)
+    docker, gcr = seeded
+    client = superuser_client
+    responses = []
+    for registry in (docker, gcr):
+        pk = registry.pk
+        for url in (f"/registries/{pk}/", f"/registries/{pk}/edit/", f"/registries/{pk}/delete/",
+                    f"/admin/endpoints/registry/{pk}/change/", f"/admin/endpoints/registry/{pk}/history/",
+                    f"/admin/endpoints/registry/{pk}/delete/"):
+            responses.append(client.get(url))
+    for url in ("/registries/", "/admin/endpoints/registry/", "/admin/endpoints/replicationrule/",
+                "/registries/new/?provider=google-gcr"):
+        responses.append(client.get(url))
+    # Searching for the secret finds nothing (the page echoes only the query itself).
+    found = client.get(f"/registries/?q={PASSWORD_CANARY}").content.decode()
+    assert "find any endpoints!" in found
+    found = client.get(f"/admin/endpoints/registry/?q={PASSWORD_CANARY}").content.decode()
+    assert "0 registry endpoints" in found
+    # Test Connection and Check now with the stored secrets, HTML and JSON.
+    form = {"provider": "docker-registry", "name": "docker", "url": docker.url, "access_id": "ci",
+            "verify_remote_cert": "on", "action": "test"}
+    responses.append(client.post(f"/registries/{docker.pk}/test/", form))
+    responses.append(client.post(f"/registries/{docker.pk}/test/", form, HTTP_ACCEPT="application/json"))
+    responses.append(client.post(f"/registries/{docker.pk}/check/", HTTP_ACCEPT="application/json"))
+    responses.append(client.post(f"/registries/{gcr.pk}/check/", HTTP_ACCEPT="application/json"))
+    # A typed secret that fails the save-time test is not echoed either.
+    responses.append(client.post("/registries/new/", {**form, "name": "again", "action": "save",
+                                                      "url": "http://127.0.0.1:9",
+                                                      "access_secret": PASSWORD_CANARY}))
+    # Error pages with DEBUG off.
+    settings.DEBUG = False
+    responses.append(client.get("/registries/999999/edit/"))
+    responses.append(client.get("/no-such-page/"))
+
+    assert all(r.status_code < 500 for r in responses)
+    assert responses[0].status_code == 200
+    for response in responses:
+        body = response.content
+        assert find_canaries(body, *CANARIES) == [], response.request["PATH_INFO"]
+    logged = "\n".join(f"{r.getMessage()} {r.args!r} {getattr(r, 'exc_text', '')}" for r in caplog.records)
+    assert find_canaries(logged, *CANARIES) == []
+    assert Registry.objects.get(pk=docker.pk).status == "healthy"  # the checks really ran
+
+
+def test_a_server_error_page_shows_no_canary(superuser_client, seeded, monkeypatch, caplog):
+    """A crash while handling a request with a secret in the POST: the 500 page and the log
+    carry neither the value nor its encodings."""
+    from endpoints import views
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(views.services, "test_form_connection", explode)
+    client = Client(raise_request_exception=False)
+    client.force_login(User.objects.get(username="root"))
+    response = client.post("/registries/test/", {
+        "provider": "docker-registry", "name": "x", "url": "http://127.0.0.1:9", "access_id": "ci",
+        "access_secret": PASSWORD_CANARY,
+    })
+    assert response.status_code == 500
+    assert find_canaries(response.content, PASSWORD_CANARY) == []
+    logged = "\n".join(f"{r.getMessage()} {r.exc_text or ''}" for r in caplog.records)
+    assert "boom" in logged
+    assert find_canaries(logged, PASSWORD_CANARY) == []
