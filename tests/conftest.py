@@ -13,6 +13,7 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync 
 pytest_plugins = [
     "tests.fixtures.registry_servers",
     "tests.fixtures.recording_registry",
+    "tests.fixtures.emulators",
 ]
 
 
