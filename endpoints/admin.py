@@ -13,9 +13,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected as django_delete_selected
 from django.db import IntegrityError, connections, router, transaction
-from django.db.models import F, Func, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.deletion import ProtectedError
-from django.db.models.functions import Coalesce
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.decorators import method_decorator
@@ -48,20 +46,6 @@ class DeletionRefused(Exception):
     """The database refused to delete registries that are still referenced."""
 
 
-def _count(queryset: QuerySet) -> Coalesce:
-    counted = queryset.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n")
-    return Coalesce(Subquery(counted), Value(0))
-
-
-def used_by_count() -> Coalesce:
-    """Rules (as source or destination) plus proxy-cache projects using the outer registry."""
-    rules = ReplicationRule.objects.filter(
-        Q(source_registry=OuterRef("pk")) | Q(destination_registry=OuterRef("pk"))
-    )
-    projects = ProxyCacheProject.objects.filter(registry=OuterRef("pk"))
-    return _count(rules) + _count(projects)
-
-
 def blockers_text(registry: Registry) -> str:
     rules, projects = registry.used_by()
     names = [f"replication rule “{rule.name}”" for rule in rules]
@@ -73,8 +57,12 @@ def refusal_message(registries: list[Registry]) -> str:
     blocked = [
         f"“{registry.name}” is used by {text}" for registry in registries if (text := blockers_text(registry))
     ]
-    if not blocked:  # the reference vanished again since the database refused
-        return "Nothing was deleted: another object referenced the endpoint. Try again."
+    if not blocked:  # the blocker is not visible (yet) to this transaction
+        names = ", ".join(f"“{registry.name}”" for registry in registries)
+        return (
+            f"Nothing was deleted: something started using {names} while it was being "
+            "deleted. Reload the page and try again."
+        )
     return (
         f"Nothing was deleted: {'; '.join(blocked)}. Remove these from the rules or projects "
         "(or delete them) first."
@@ -135,7 +123,7 @@ class RegistryAdmin(admin.ModelAdmin):
         return readonly
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(used_by_count=used_by_count())
+        return super().get_queryset(request).with_usage()
 
     @sensitive_secret_post
     def add_view(self, request, form_url="", extra_context=None):
@@ -250,6 +238,7 @@ class RegistryAdmin(admin.ModelAdmin):
         """Delete, then have the database check the references now rather than at commit,
         so a rule inserted after the PROTECT check is caught here (savepoint rolled back)."""
         using = router.db_for_write(Registry)
+        pks = [registry.pk for registry in registries]
         try:
             with transaction.atomic(using=using):
                 delete()
@@ -257,6 +246,8 @@ class RegistryAdmin(admin.ModelAdmin):
                     table_names=[ReplicationRule._meta.db_table, ProxyCacheProject._meta.db_table]
                 )
         except (ProtectedError, IntegrityError):
+            for registry, pk in zip(registries, pks, strict=True):
+                registry.pk = pk  # Collector.delete() cleared it; the rows were rolled back
             raise DeletionRefused(refusal_message(registries)) from None
 
 

@@ -10,6 +10,7 @@ import pytest
 from cryptography.fernet import Fernet
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 from django.contrib.messages import get_messages
+from django.db.models.deletion import Collector
 from django.http import HttpResponse
 from django.urls import reverse
 
@@ -350,6 +351,22 @@ def test_it_keeps_the_secret_when_only_the_path_or_spelling_changes(
     assert stored_secret(password) == before
 
 
+def test_it_offers_only_enabled_providers_for_a_new_registry(admin_client, settings, make_registry):
+    settings.ENABLED_PROVIDERS = ["harbor", "quay"]
+    legacy = make_registry(name="legacy", provider="gitlab", url="https://registry.gitlab.com")
+
+    add_choices = admin_client.get(REGISTRY_ADD).context["adminform"].form.fields["provider"].choices
+    change_choices = admin_client.get(change_url(legacy)).context["adminform"].form.fields["provider"].choices
+    refused = admin_client.post(
+        REGISTRY_ADD, {"provider": "gitlab", "name": "new-gitlab", "url": "https://registry.gitlab.com"}
+    )
+
+    assert [key for key, _ in add_choices] == ["", "harbor", "quay"]
+    assert [key for key, _ in change_choices] == ["", "harbor", "quay", "gitlab"]
+    assert refused.status_code == 200
+    assert not Registry.objects.filter(name="new-gitlab").exists()
+
+
 def test_it_shows_the_models_url_errors(admin_client):
     response = admin_client.post(
         REGISTRY_ADD,
@@ -564,22 +581,47 @@ def test_it_turns_a_late_protected_error_into_a_message(admin_client, referenced
     assert not LogEntry.objects.filter(action_flag=DELETION).exists()
 
 
-def test_it_turns_a_database_foreign_key_refusal_into_a_message(admin_client, referenced, monkeypatch):
-    """A rule inserted after the ORM's PROTECT check: the database's foreign key refuses."""
-    pretend_nothing_is_protected(monkeypatch)
+def insert_a_rule_just_before_the_delete(monkeypatch):
+    """The race: a rule appears after the ORM's PROTECT check, before the DELETE runs.
+    Only the database's foreign key can refuse now."""
+    original_delete = Collector.delete
 
-    def delete_bypassing_the_orm(self, *args, **kwargs):
-        Registry.objects.filter(pk=self.pk)._raw_delete("default")
+    def delete(self):
+        for registry in self.data.get(Registry, ()):
+            ReplicationRule.objects.create(name=f"late-{registry.pk}", source_registry_id=registry.pk)
+        return original_delete(self)
 
-    monkeypatch.setattr(Registry, "delete", delete_bypassing_the_orm)
+    monkeypatch.setattr(Collector, "delete", delete)
 
-    response = admin_client.post(delete_url(referenced), {"post": "yes"}, follow=True)
+
+def test_it_turns_a_database_foreign_key_refusal_into_a_message(admin_client, make_registry, monkeypatch):
+    registry = make_registry(name="racy", url="https://racy.example.com")
+    insert_a_rule_just_before_the_delete(monkeypatch)
+
+    response = admin_client.post(delete_url(registry), {"post": "yes"}, follow=True)
+
+    assert response.status_code == 200
+    assert messages_of(response) == [
+        "Nothing was deleted: something started using “racy” while it was being deleted. "
+        "Reload the page and try again."
+    ]
+    assert Registry.objects.filter(pk=registry.pk).exists()
+    assert not LogEntry.objects.filter(action_flag=DELETION).exists()
+
+
+def test_it_turns_a_database_foreign_key_refusal_in_a_bulk_delete_into_a_message(
+    admin_client, make_registry, monkeypatch
+):
+    first = make_registry(name="first", url="https://first.example.com")
+    second = make_registry(name="second", url="https://second.example.com")
+    insert_a_rule_just_before_the_delete(monkeypatch)
+
+    response = run_action(admin_client, "delete_selected", [first, second], post="yes")
 
     assert response.status_code == 200
     [text] = messages_of(response)
-    assert "nightly-push" in text and "dockerhub-cache" in text
-    assert Registry.objects.filter(pk=referenced.pk).exists()
-    assert ReplicationRule.objects.filter(destination_registry=referenced).exists()
+    assert text.startswith("Nothing was deleted: something started using")
+    assert Registry.objects.count() == 2
     assert not LogEntry.objects.filter(action_flag=DELETION).exists()
 
 
