@@ -105,6 +105,16 @@
     ca.classList.toggle("is-fixed", !verify.checked);
   }
 
+  // Cancel on a changed form asks first (nothing typed is lost by a slip).
+  var pristine = new URLSearchParams(new FormData(form)).toString();
+  var cancel = document.getElementById("cancel-button");
+  cancel.addEventListener("click", function (event) {
+    var now = new URLSearchParams(new FormData(form)).toString();
+    if (now !== pristine && !window.confirm("Some changes are not saved yet. Do you want to cancel?")) {
+      event.preventDefault();
+    }
+  });
+
   select.addEventListener("change", function () { applyProvider(byKey[select.value]); });
   verify.addEventListener("change", syncCa);
   syncCa();
