@@ -1,0 +1,29 @@
+# harborreg: the two commands of the README's quick start, and a few shortcuts.
+# The work is done by scripts/*.sh, which also run without make.
+
+.DEFAULT_GOAL := help
+.PHONY: help run test test-sqlite test-postgres lint venv clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+run:  ## set up .venv, migrate, create the admin on first run, serve http://127.0.0.1:8000/
+	@scripts/run.sh
+
+test:  ## install test prerequisites, ruff, the whole suite on SQLite then PostgreSQL
+	@scripts/test.sh
+
+test-sqlite:  ## like test, SQLite only
+	@TEST_DATABASES=sqlite scripts/test.sh
+
+test-postgres:  ## like test, PostgreSQL only
+	@TEST_DATABASES=postgres scripts/test.sh
+
+lint: venv  ## ruff check
+	.venv/bin/ruff check .
+
+venv:  ## create or update .venv with the development requirements
+	@scripts/ensure-venv.sh requirements-dev.txt
+
+clean:  ## remove scratch files (tmp/, staticfiles/); keeps .venv and data/
+	rm -rf tmp staticfiles
