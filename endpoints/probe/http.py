@@ -1,52 +1,93 @@
-"""The one outbound HTTP seam. Providers never call `requests` directly.
+"""The one outbound HTTP seam. Providers never call `requests` or urllib3 directly.
 
-Timeouts on connect and read, bounded by the whole test's deadline; bodies capped; at most
-three redirects, never to a non-http(s) scheme and never with credentials to another host.
+What every request gets here:
+- the address policy on the address actually connected (see policy.py), after
+  ENDPOINT_CONNECT_TO, for the first hop and every redirect;
+- connect/read timeouts and the whole check's deadline on every socket operation
+  (sockets.py), so a black hole or a slow drip ends on time;
+- bodies read raw and capped at 64 KiB; gzip/deflate decoded here, capped too;
+- at most 3 redirects, only to http(s), never carrying credentials to another origin;
+- the system CAs plus the endpoint's CA Certificate (tls.py), or no verification at all;
+- proxies only from HTTPS_PROXY / HTTP_PROXY / NO_PROXY; no .netrc.
+
+It drives urllib3 (the engine under requests) directly: requests would re-apply its own
+CA bundle and content decoding, and a custom connection class is where the policy has to
+sit to see the address that is really dialled.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import ssl
 import time
+import zlib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlencode, urljoin, urlsplit
+from urllib.request import getproxies_environment, proxy_bypass_environment
 
-import requests
+import urllib3
 from django.conf import settings
-from requests.adapters import HTTPAdapter
-from requests.structures import CaseInsensitiveDict
-from requests.utils import get_environ_proxies
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    HTTPError,
+    LocationValueError,
+    NewConnectionError,
+    ProtocolError,
+    ProxyError,
+    ReadTimeoutError,
+    SSLError,
+)
 
 import harborreg
+from endpoints.probe import policy, tls
+from endpoints.probe.errors import OutboundError
 from endpoints.probe.result import Category
+from endpoints.probe.sockets import Clock, DeadlineSocket, DeadlineSSLContext, open_connection
+
+__all__ = ["BODY_CAP", "MAX_REDIRECTS", "OutboundClient", "OutboundError", "Response", "USER_AGENT"]
 
 BODY_CAP = 64 * 1024
 MAX_REDIRECTS = 3
 USER_AGENT = f"harborreg/{harborreg.__version__}"
+REDIRECT_CODES = (301, 302, 303, 307, 308)
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+Origin = tuple[str, str, int]
 
 
-class OutboundError(Exception):
-    """A request could not be completed; category says which layer failed."""
+def origin_of(url: str) -> Origin:
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    return scheme, (parts.hostname or "").lower(), parts.port or DEFAULT_PORTS.get(scheme, 0)
 
-    def __init__(self, category: str, detail: str, hint: str = "") -> None:
-        super().__init__(detail)
-        self.category = category
-        self.detail = detail
-        self.hint = hint
+
+def deadline_error(clock: Clock, host: str) -> OutboundError:
+    return OutboundError(
+        Category.TIMEOUT,
+        f"the whole test took longer than ENDPOINT_TEST_DEADLINE ({clock.total_s:g} s) while "
+        f"waiting for {host}",
+        f"{host} is too slow or stalls mid-answer: check its load and the network path, or "
+        "raise ENDPOINT_TEST_DEADLINE.",
+    )
 
 
 @dataclass
 class Response:
     status: int
-    headers: CaseInsensitiveDict
-    body: bytes
+    headers: Mapping[str, str]  # case-insensitive; repeated headers joined with ", "
+    body: bytes  # at most BODY_CAP bytes, already decoded from gzip/deflate
     url: str
     truncated: bool = False
 
     def json(self) -> Any:
+        if self.truncated:
+            return None  # a cut-off document is not JSON, whatever its first bytes say
         try:
             return json.loads(self.body.decode("utf-8"))
         except (UnicodeDecodeError, ValueError):
@@ -61,142 +102,393 @@ class Response:
         return text[:limit] + ("…" if len(text) > limit else "")
 
 
-class _TLSAdapter(HTTPAdapter):
-    def __init__(self, ssl_context: ssl.SSLContext | None) -> None:
-        self._ssl_context = ssl_context
-        super().__init__(max_retries=0)
+class Dialer:
+    """Opens every TCP connection of one check: ENDPOINT_CONNECT_TO, our own resolution,
+    the policy on every candidate address, then a connection to exactly that address."""
 
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        if self._ssl_context is not None:
-            kwargs["ssl_context"] = self._ssl_context
-        super().init_poolmanager(*args, **kwargs)
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self._policy: policy.AddressPolicy | None = None
+        self._rules: list[policy.ConnectRule] | None = None
+
+    @property
+    def policy(self) -> policy.AddressPolicy:
+        if self._policy is None:
+            self._policy = policy.AddressPolicy.from_settings()
+        return self._policy
+
+    def route(self, host: str, port: int) -> tuple[str, int, policy.ConnectRule | None]:
+        if self._rules is None:
+            self._rules = policy.connect_rules()
+        return policy.route(host, port, self._rules)
+
+    def resolve(self, host: str, port: int) -> list[policy.IPAddress]:
+        if self.clock.expired():
+            raise deadline_error(self.clock, host)
+        return policy.resolve(host, port, min(self.clock.connect_s, self.clock.remaining()))
+
+    def police(self, host: str, addresses: list[policy.IPAddress]) -> None:
+        # Every answer must pass: a name that also points at a denied address is refused
+        # rather than "the allowed one first", which a rebinding server could reorder.
+        for address in addresses:
+            self.policy.check(address, host)
+
+    def connect(self, addresses: list[policy.IPAddress], port: int, host: str) -> DeadlineSocket:
+        """The first address that accepts; the last failure explained when none does."""
+        failure: OSError | None = None
+        for address in addresses:
+            try:
+                return open_connection(address, port, self.clock)
+            except OSError as exc:
+                failure = exc
+        where = f"{host}:{port}" if len(addresses) == 1 and str(addresses[0]) == host else (
+            f"{host}:{port} ({', '.join(str(a) for a in addresses)})"
+        )
+        if self.clock.expired():
+            raise deadline_error(self.clock, host)
+        if isinstance(failure, TimeoutError):
+            raise OutboundError(
+                Category.TIMEOUT,
+                f"connecting to {where} timed out after {self.clock.connect_s:g} s",
+                f"Nothing answered at {host}:{port}: the host is down or a firewall drops the "
+                "packets. Check the host and port in Endpoint URL, and HTTPS_PROXY if this "
+                "server must use a proxy.",
+            )
+        if isinstance(failure, ConnectionRefusedError):
+            raise OutboundError(
+                Category.CONNECT,
+                f"{where} refused the connection: nothing listens on port {port}",
+                f"Check the port in Endpoint URL ({host}:{port}) and that the registry is "
+                "running there.",
+            )
+        reason = failure.strerror if failure and failure.strerror else type(failure).__name__
+        raise OutboundError(
+            Category.CONNECT, f"cannot connect to {where} ({reason})",
+            f"Check that {host} is reachable from this server (routes, firewalls, HTTPS_PROXY).",
+        )
+
+    def open(self, host: str, port: int) -> DeadlineSocket:
+        """What a request's connection does: route, resolve, police, connect."""
+        connect_host, connect_port, _rule = self.route(host, port)
+        addresses = self.resolve(connect_host, connect_port)
+        self.police(connect_host, addresses)
+        return self.connect(addresses, connect_port, connect_host)
+
+    def open_proxy(self, host: str, port: int) -> DeadlineSocket:
+        # The proxy is the operator's own configuration, so it is not policed; the proxy
+        # is what reaches the registry.
+        return self.connect(self.resolve(host, port), port, host)
 
 
-def build_ssl_context(verify: bool, ca_certificate: str) -> ssl.SSLContext | None:
-    """System CAs plus the endpoint's CA; None means requests' default verification."""
-    if not verify or not ca_certificate.strip():
+class _HTTPConnection(HTTPConnection):
+    def __init__(self, *args: Any, dialer: Dialer, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.dialer = dialer
+
+    def _new_conn(self) -> DeadlineSocket:
+        if self.proxy is not None:
+            return self.dialer.open_proxy(self.host, self.port)
+        return self.dialer.open(self.host, self.port)
+
+
+class _HTTPSConnection(HTTPSConnection):
+    def __init__(self, *args: Any, dialer: Dialer, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.dialer = dialer
+
+    def _new_conn(self) -> DeadlineSocket:
+        if self.proxy is not None:
+            return self.dialer.open_proxy(self.host, self.port)
+        return self.dialer.open(self.host, self.port)
+
+
+class _HTTPPool(HTTPConnectionPool):
+    ConnectionCls = _HTTPConnection
+
+
+class _HTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _HTTPSConnection
+
+    def _validate_conn(self, conn: Any) -> None:
+        # urllib3's InsecureRequestWarning would only repeat, in the server log, what the
+        # verdict already says when Verify Remote Cert is off.
+        HTTPConnectionPool._validate_conn(self, conn)
+        if conn.is_closed:
+            conn.connect()
+
+
+class _DialerPools:
+    """Pool managers whose connections dial through the check's Dialer."""
+
+    dialer: Dialer
+
+    def _new_pool(self, scheme: str, host: str, port: int,
+                  request_context: dict[str, Any] | None = None) -> HTTPConnectionPool:
+        pool = super()._new_pool(scheme, host, port, request_context)  # type: ignore[misc]
+        pool.conn_kw["dialer"] = self.dialer
+        return pool
+
+
+class _PoolManager(_DialerPools, urllib3.PoolManager):
+    def __init__(self, dialer: Dialer, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.dialer = dialer
+        self.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
+
+
+class _ProxyManager(_DialerPools, urllib3.ProxyManager):
+    def __init__(self, dialer: Dialer, proxy_url: str, **kwargs: Any) -> None:
+        super().__init__(proxy_url, **kwargs)
+        self.dialer = dialer
+        self.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
+
+
+def proxy_for(url: str) -> str | None:
+    """HTTPS_PROXY / HTTP_PROXY for this URL unless NO_PROXY covers its host."""
+    proxies = getproxies_environment()
+    scheme, host, _port = origin_of(url)
+    proxy = proxies.get(scheme)
+    if not proxy or proxy_bypass_environment(host, proxies):
         return None
-    context = ssl.create_default_context()
-    context.load_verify_locations(cadata=ca_certificate)
-    return context
+    return proxy if "://" in proxy else f"http://{proxy}"
+
+
+def _encode_body(json_body: Any, data: Any) -> tuple[bytes | None, str | None]:
+    if json_body is not None:
+        return json.dumps(json_body).encode(), "application/json"
+    if isinstance(data, Mapping):
+        return urlencode(data).encode(), "application/x-www-form-urlencoded"
+    if isinstance(data, str):
+        return data.encode(), None
+    return data, None
+
+
+def _without(headers: dict[str, str], *names: str) -> dict[str, str]:
+    lowered = {n.lower() for n in names}
+    return {k: v for k, v in headers.items() if k.lower() not in lowered}
 
 
 class OutboundClient:
-    def __init__(self, *, verify: bool = True, ca_certificate: str = "",
-                 deadline: float | None = None) -> None:
-        self.verify = verify
-        self.deadline = deadline or time.monotonic() + settings.ENDPOINT_TEST_DEADLINE
-        self.session = requests.Session()
-        self.session.trust_env = False  # no .netrc; proxies are read explicitly below
-        self.session.headers["User-Agent"] = USER_AGENT
-        adapter = _TLSAdapter(build_ssl_context(verify, ca_certificate))
-        self.session.mount("https://", adapter)
-        self.session.mount("http://", HTTPAdapter(max_retries=0))
+    """HTTP for one check. `before_new_origin(url)` runs once per scheme+host+port, before
+    the first connection to it (the engine's pre-flight steps)."""
 
-    def _timeout(self) -> tuple[float, float]:
-        remaining = self.deadline - time.monotonic()
-        if remaining <= 0:
-            raise OutboundError(
-                Category.TIMEOUT,
-                f"the test deadline of {settings.ENDPOINT_TEST_DEADLINE:g} s was reached",
-                "The remote is too slow to answer; check its load and the network path.",
-            )
-        return (
-            min(settings.ENDPOINT_CONNECT_TIMEOUT, remaining),
-            min(settings.ENDPOINT_READ_TIMEOUT, remaining),
+    def __init__(self, *, verify: bool = True, ca_certificate: str = "",
+                 deadline: float | None = None, deadline_s: float | None = None,
+                 before_new_origin: Callable[[str], None] | None = None) -> None:
+        """`deadline` is a time.monotonic() instant; `deadline_s` the check's length, for
+        messages (both default to ENDPOINT_TEST_DEADLINE from now)."""
+        total = float(deadline_s or settings.ENDPOINT_TEST_DEADLINE)
+        self.clock = Clock(
+            deadline or time.monotonic() + total, total,
+            float(settings.ENDPOINT_CONNECT_TIMEOUT), float(settings.ENDPOINT_READ_TIMEOUT),
         )
+        self.verify = verify
+        self.ca_certificate = ca_certificate if verify else ""
+        self.dialer = Dialer(self.clock)
+        self.before_new_origin = before_new_origin
+        self._seen: set[Origin] = set()
+        self._managers: dict[tuple[str | None, bool], urllib3.PoolManager] = {}
+        self._context: DeadlineSSLContext | None = None
+
+    @property
+    def deadline(self) -> float:
+        return self.clock.deadline
+
+    @property
+    def ssl_context(self) -> DeadlineSSLContext:
+        if self._context is None:
+            self._context = tls.build_context(
+                self.clock, verify=self.verify, ca_pem=self.ca_certificate
+            )
+        return self._context
+
+    def _manager(self, proxy: str | None, https: bool) -> urllib3.PoolManager:
+        # Loading the system CA store costs ~50 ms, so plain-http checks never build it.
+        key = (proxy, https)
+        if key not in self._managers:
+            options: dict[str, Any] = {"num_pools": 8}
+            if https:
+                options["ssl_context"] = self.ssl_context
+            if proxy is None:
+                self._managers[key] = _PoolManager(self.dialer, **options)
+            else:
+                parts = urlsplit(proxy)
+                if parts.username:
+                    options["proxy_headers"] = urllib3.make_headers(
+                        proxy_basic_auth=f"{parts.username}:{parts.password or ''}"
+                    )
+                self._managers[key] = _ProxyManager(self.dialer, proxy, **options)
+        return self._managers[key]
 
     def request(self, method: str, url: str, *, headers: dict[str, str] | None = None,
                 auth: tuple[str, str] | None = None, json_body: Any = None,
                 data: Any = None) -> Response:
-        origin = urlsplit(url)
+        """One request with its redirects. Raises OutboundError; never returns a 3xx
+        unless the redirect has no Location."""
+        sent: dict[str, str] = {"User-Agent": USER_AGENT, **(headers or {})}
+        if auth is not None:
+            token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
+            sent["Authorization"] = f"Basic {token}"
+        body, content_type = _encode_body(json_body, data)
+        if content_type and not any(k.lower() == "content-type" for k in sent):
+            sent["Content-Type"] = content_type
+        start = url
         for _hop in range(MAX_REDIRECTS + 1):
-            response = self._send(method, url, headers, auth, json_body, data)
-            if response.status not in (301, 302, 303, 307, 308):
+            self._admit(url)
+            response = self._send(method, url, sent, body)
+            location = response.headers.get("Location")
+            if response.status not in REDIRECT_CODES or not location:
                 return response
-            location = response.headers.get("Location", "")
             next_url = urljoin(url, location)
             scheme = urlsplit(next_url).scheme.lower()
             if scheme not in ("http", "https"):
                 raise OutboundError(
-                    Category.HTTP,
-                    f"{url} redirects to a {scheme or 'malformed'} URL, which is not followed",
-                    "Point the Endpoint URL at the registry itself.",
+                    Category.BLOCKED,
+                    f"{url} redirects to a {scheme or 'malformed'}: URL, which is never followed",
+                    "Only http and https redirects are followed: point Endpoint URL at the "
+                    "registry itself.",
                 )
-            if urlsplit(next_url).netloc != origin.netloc:
-                auth = None  # credentials never follow a redirect to another host
-                headers = {k: v for k, v in (headers or {}).items() if k.lower() != "authorization"}
-            if response.status == 303:
-                method, json_body, data = "GET", None, None
+            if origin_of(next_url) != origin_of(url):
+                sent = _without(sent, "Authorization", "Cookie")  # credentials stay home
+            if response.status == 303 or (response.status in (301, 302) and method == "POST"):
+                method, body = "GET", None
+                sent = _without(sent, "Content-Type")
             url = next_url
         raise OutboundError(
             Category.HTTP,
-            f"more than {MAX_REDIRECTS} redirects starting at {origin.geturl()}",
-            "Point the Endpoint URL at the registry's final address.",
+            f"more than {MAX_REDIRECTS} redirects starting at {start}",
+            f"Point Endpoint URL at the registry's final address (the redirects end at {url}).",
         )
 
-    def _send(self, method: str, url: str, headers: dict[str, str] | None,
-              auth: tuple[str, str] | None, json_body: Any, data: Any) -> Response:
-        host = urlsplit(url).hostname or url
-        try:
-            raw = self.session.request(
-                method, url, headers=headers, auth=auth, json=json_body, data=data,
-                timeout=self._timeout(), allow_redirects=False, stream=True,
-                verify=self.verify, proxies=get_environ_proxies(url),
+    def _admit(self, url: str) -> None:
+        """Scheme check, then the pre-flight of a new origin."""
+        origin = origin_of(url)
+        if origin[0] not in ("http", "https") or not origin[1]:
+            raise OutboundError(
+                Category.INVALID, f"{url} is not an http(s) URL",
+                "Use an http:// or https:// URL.",
             )
-        except requests.exceptions.SSLError as exc:
-            raise OutboundError(
-                Category.TLS, f"TLS handshake with {host} failed: {_reason(exc)}",
-                "Paste the registry's CA certificate into CA Certificate, or (not recommended) "
-                "untick Verify Remote Cert.",
-            ) from None
-        except requests.exceptions.ConnectTimeout:
-            raise OutboundError(
-                Category.TIMEOUT, f"connecting to {host} timed out",
-                "Nothing answered: check the host and port, firewalls and HTTPS_PROXY.",
-            ) from None
-        except requests.exceptions.ReadTimeout:
-            raise OutboundError(
-                Category.TIMEOUT, f"{host} accepted the connection but did not answer in time",
-                "The remote is overloaded or not an HTTP server on this port.",
-            ) from None
-        except requests.exceptions.ConnectionError as exc:
-            reason = _reason(exc)
-            if "Name or service not known" in reason or "getaddrinfo" in reason or "resolve" in reason:
-                raise OutboundError(
-                    Category.DNS, f"the host name {host} cannot be resolved",
-                    "Check the spelling of the host in Endpoint URL and this server's DNS.",
-                ) from None
-            raise OutboundError(
-                Category.CONNECT, f"cannot connect to {host}: {reason}",
-                "Check the host and port and that the registry is running and reachable "
-                "from this server.",
-            ) from None
-        except requests.exceptions.RequestException as exc:
-            raise OutboundError(Category.HTTP, f"request to {host} failed: {_reason(exc)}") from None
+        if self.clock.expired():
+            raise deadline_error(self.clock, origin[1])
+        if origin not in self._seen:
+            self._seen.add(origin)
+            if self.before_new_origin is not None:
+                self.before_new_origin(url)
+
+    def _send(self, method: str, url: str, headers: dict[str, str],
+              body: bytes | None) -> Response:
+        scheme, host, port = origin_of(url)
+        proxy = proxy_for(url)
         try:
-            body = bytearray()
-            truncated = False
-            for chunk in raw.iter_content(chunk_size=8192):
-                body.extend(chunk)
-                if len(body) >= BODY_CAP:
-                    truncated = True
-                    del body[BODY_CAP:]
+            raw = self._manager(proxy, scheme == "https").urlopen(
+                method, url, body=body, headers=headers, redirect=False, retries=False,
+                preload_content=False, decode_content=False,
+                timeout=urllib3.Timeout(connect=self.clock.connect_s, read=self.clock.read_s),
+            )
+        except OutboundError:
+            raise
+        except HTTPError as exc:
+            raise self._explain(exc, host, port, proxy) from None
+        try:
+            payload, truncated = self._read_capped(raw, host)
+        finally:
+            raw.release_conn()
+        return Response(raw.status, raw.headers, payload, url, truncated)
+
+    def _read_capped(self, raw: urllib3.BaseHTTPResponse, host: str) -> tuple[bytes, bool]:
+        """At most BODY_CAP raw bytes; decoded gzip/deflate also capped (gzip bombs)."""
+        buffer = bytearray()
+        try:
+            while len(buffer) <= BODY_CAP:
+                chunk = raw.read(min(16384, BODY_CAP + 1 - len(buffer)), decode_content=False)
+                if not chunk:
                     break
-        except requests.exceptions.RequestException:
+                buffer.extend(chunk)
+        except (HTTPError, OSError):
+            raw.close()
+            if self.clock.expired():
+                raise deadline_error(self.clock, host) from None
             raise OutboundError(
                 Category.TIMEOUT, f"{host} stopped sending its answer",
-                "The remote is overloaded or the network drops the connection.",
+                f"{host} is overloaded or the network drops the connection; check the registry "
+                "and the network path.",
             ) from None
-        finally:
-            raw.close()
-        return Response(raw.status_code, raw.headers, bytes(body), url, truncated)
+        truncated = len(buffer) > BODY_CAP
+        if truncated:
+            raw.close()  # do not drain the rest: that is the point of the cap
+            del buffer[BODY_CAP:]
+        encoding = raw.headers.get("Content-Encoding", "").strip().lower()
+        if encoding in ("gzip", "x-gzip", "deflate"):
+            decoder = zlib.decompressobj(zlib.MAX_WBITS | 32)  # gzip or zlib header
+            try:
+                decoded = decoder.decompress(bytes(buffer), BODY_CAP + 1)
+            except zlib.error:
+                return b"", True
+            if len(decoded) > BODY_CAP or decoder.unconsumed_tail:
+                return decoded[:BODY_CAP], True
+            return decoded, truncated
+        return bytes(buffer), truncated
+
+    def _explain(self, exc: HTTPError, host: str, port: int, proxy: str | None) -> OutboundError:
+        """A urllib3 failure in words. Built from the type and our own facts, never from
+        the exception's text (which may quote the request)."""
+        if self.clock.expired():
+            return deadline_error(self.clock, host)
+        if isinstance(exc, SSLError):
+            cause = _ssl_cause(exc)
+            if cause is not None:
+                return tls.explain_handshake_failure(cause, host, port, None, bool(self.ca_certificate))
+            return OutboundError(
+                Category.TLS, f"the TLS handshake with {host}:{port} failed", tls.CA_HINT
+            )
+        if isinstance(exc, ProxyError):
+            return OutboundError(
+                Category.CONNECT, f"the proxy {urlsplit(proxy or '').hostname} did not relay the "
+                f"request to {host}:{port}",
+                "Check HTTPS_PROXY / HTTP_PROXY / NO_PROXY and that the proxy allows this host.",
+            )
+        if isinstance(exc, ReadTimeoutError):
+            return OutboundError(
+                Category.TIMEOUT,
+                f"{host}:{port} accepted the connection but sent no answer within "
+                f"ENDPOINT_READ_TIMEOUT ({self.clock.read_s:g} s)",
+                f"The service at {host}:{port} is stalled or is not an HTTP server: check the "
+                "port in Endpoint URL and the registry's health.",
+            )
+        if isinstance(exc, ConnectTimeoutError):
+            return OutboundError(
+                Category.TIMEOUT, f"connecting to {host}:{port} timed out",
+                "Check the host, the port, firewalls and HTTPS_PROXY.",
+            )
+        if isinstance(exc, NewConnectionError):
+            return OutboundError(
+                Category.CONNECT, f"cannot connect to {host}:{port}",
+                "Check the host and port, and HTTPS_PROXY / HTTP_PROXY.",
+            )
+        if isinstance(exc, ProtocolError):
+            return OutboundError(
+                Category.CONNECT,
+                f"{host}:{port} closed the connection without an HTTP answer",
+                f"Check that {host}:{port} is the registry's port and that the URL's scheme "
+                "matches it (https to a plain-http port, or the other way round, looks like "
+                "this).",
+            )
+        if isinstance(exc, LocationValueError):
+            return OutboundError(
+                Category.INVALID, f"the URL for {host} cannot be used", "Check Endpoint URL."
+            )
+        return OutboundError(
+            Category.HTTP, f"the request to {host}:{port} failed ({type(exc).__name__})",
+            "Check the registry's health and the network path.",
+        )
 
 
-def _reason(exc: Exception) -> str:
-    text = str(exc)
-    for pattern in (r"\[SSL: [A-Z_]+\] ([^(]+)", r"\] ([^'\]]+)'?\)*$", r"(Connection refused)"):
-        match = re.search(pattern, text)
-        if match:
-            return match.group(1).strip()
-    return text[:200]
+def _ssl_cause(exc: BaseException) -> ssl.SSLError | None:
+    """The ssl module's error inside urllib3's wrappers (cause, context or first arg)."""
+    current: BaseException | None = exc
+    for _depth in range(5):
+        if current is None or isinstance(current, ssl.SSLError):
+            return current
+        first = current.args[0] if current.args else None
+        current = current.__cause__ or (first if isinstance(first, BaseException) else None)
+    return None

@@ -1,0 +1,33 @@
+"""The probe's errors: OutboundError from the seam, StepFailed from a step."""
+
+from __future__ import annotations
+
+
+class OutboundError(Exception):
+    """A request could not be completed: `category` says which layer failed.
+
+    `detail` says what happened and `hint` what the admin should do about it. Neither ever
+    carries a header, a token or a secret: they are written here, never copied from a
+    library exception's text.
+    """
+
+    def __init__(self, category: str, detail: str, hint: str = "") -> None:
+        super().__init__(detail)
+        self.category = category
+        self.detail = detail
+        self.hint = hint
+
+
+class StepFailed(Exception):
+    """A step failed: the check stops with this category, detail and hint.
+
+    `recorded` is set once a step has written it down, so the steps around a nested one
+    (a pre-flight inside "GET …/v2/") let it pass instead of reporting it twice.
+    """
+
+    def __init__(self, category: str, detail: str, hint: str = "") -> None:
+        super().__init__(detail)
+        self.category = category
+        self.detail = detail
+        self.hint = hint
+        self.recorded = False

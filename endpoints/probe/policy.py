@@ -1,0 +1,217 @@
+"""Where Test Connection may connect: the address policy, name resolution and
+`ENDPOINT_CONNECT_TO`.
+
+The policy is applied to the addresses actually connected to, after our own resolution, so
+a name that resolves to an allowed address for the check and to a denied one a moment
+later (DNS rebinding) is still refused.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import socket
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+
+from endpoints.probe.errors import OutboundError
+from endpoints.probe.result import Category
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+# Numeric IPv4 spellings inet_aton(3) accepts: 2130706433, 0x7f000001, 0177.1, 127.1 ...
+NUMERIC_IPV4_RE = re.compile(r"^(0x[0-9a-f]+|[0-9]+)(\.(0x[0-9a-f]+|[0-9]+)){0,3}$", re.IGNORECASE)
+CONNECT_TO_RE = re.compile(r"^(\[[^\]]*\]|[^:\[\]]*):([0-9]*):(\[[^\]]*\]|[^:\[\]]*):([0-9]*)$")
+
+
+def literal_address(host: str) -> IPAddress | None:
+    """The address a host string denotes by itself, read the way the OS resolver reads it.
+
+    Besides dotted quads and IPv6, glibc's getaddrinfo accepts every inet_aton form, so
+    `2130706433` and `0x7f000001` are 127.0.0.1 and must be policed as such.
+    """
+    bare = host.strip("[]")
+    try:
+        return ipaddress.ip_address(bare)
+    except ValueError:
+        pass
+    if NUMERIC_IPV4_RE.match(bare):
+        try:
+            return ipaddress.IPv4Address(socket.inet_aton(bare))
+        except OSError:
+            return None
+    return None
+
+
+def unwrap(address: IPAddress) -> IPAddress:
+    """::ffff:169.254.169.254 is 169.254.169.254 on the wire."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+def getaddrinfo(host: str, port: int) -> list[tuple[Any, ...]]:
+    """The system resolver (a seam of its own so tests can stand in for DNS)."""
+    return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+
+
+def resolve(host: str, port: int, timeout: float) -> list[IPAddress]:
+    """Every address `host` resolves to, in the resolver's order, within `timeout` seconds.
+
+    getaddrinfo has no timeout of its own (a dead DNS server costs 5 s per try and server),
+    so it runs in a helper thread we stop waiting for at the deadline.
+    """
+    literal = literal_address(host)
+    if literal is not None:
+        return [literal]
+    outcome: dict[str, Any] = {}
+
+    def lookup() -> None:
+        try:
+            outcome["infos"] = getaddrinfo(host, port)
+        except OSError as exc:
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=lookup, name=f"resolve {host}", daemon=True)
+    worker.start()
+    worker.join(max(timeout, 0.0))
+    if worker.is_alive():
+        raise OutboundError(
+            Category.TIMEOUT,
+            f"resolving {host} took longer than {timeout:.1f} s",
+            "This server's DNS is slow or unreachable: check /etc/resolv.conf and the DNS "
+            "servers it names.",
+        )
+    if "error" in outcome:
+        reason = outcome["error"].strerror if isinstance(outcome["error"], socket.gaierror) else ""
+        raise OutboundError(
+            Category.DNS,
+            f"the host name {host} cannot be resolved" + (f" ({reason})" if reason else ""),
+            f"Check the spelling of {host} in Endpoint URL, and that this server's DNS knows "
+            "it (split-horizon names can be mapped with ENDPOINT_CONNECT_TO).",
+        )
+    addresses: list[IPAddress] = []
+    for _family, _type, _proto, _canon, sockaddr in outcome["infos"]:
+        address = ipaddress.ip_address(str(sockaddr[0]).split("%")[0])
+        if address not in addresses:
+            addresses.append(address)
+    if not addresses:
+        raise OutboundError(
+            Category.DNS, f"the host name {host} has no address",
+            f"Check the DNS records of {host}.",
+        )
+    return addresses
+
+
+def _networks(setting: str) -> tuple[IPNetwork, ...]:
+    networks = []
+    for entry in getattr(settings, setting, None) or []:
+        try:
+            networks.append(ipaddress.ip_network(entry.strip(), strict=False))
+        except ValueError:
+            raise OutboundError(
+                Category.INVALID,
+                f"{setting} contains “{entry}”, which is not an IP network",
+                f"Fix {setting}: a comma-separated list such as 169.254.0.0/16,fe80::/10.",
+            ) from None
+    return tuple(networks)
+
+
+@dataclass(frozen=True)
+class AddressPolicy:
+    """ENDPOINT_DENY_NETWORKS always wins; ENDPOINT_ALLOW_NETWORKS, when set, restricts."""
+
+    deny: tuple[IPNetwork, ...]
+    allow: tuple[IPNetwork, ...]
+
+    @classmethod
+    def from_settings(cls) -> AddressPolicy:
+        return cls(_networks("ENDPOINT_DENY_NETWORKS"), _networks("ENDPOINT_ALLOW_NETWORKS"))
+
+    def check(self, address: IPAddress, host: str) -> None:
+        """Raise `blocked` unless `address` (which `host` resolved to) may be connected."""
+        forms = {address, unwrap(address)}
+        shown = str(unwrap(address))
+        bare = host.strip("[]")
+        if shown == bare:
+            via = ""
+        elif literal_address(bare) is not None:
+            via = f"{bare} means {shown}, and "
+        else:
+            via = f"{bare} resolves to {shown}, and "
+        for network in self.deny:
+            if any(form.version == network.version and form in network for form in forms):
+                raise OutboundError(
+                    Category.BLOCKED,
+                    f"{via}{shown} is in ENDPOINT_DENY_NETWORKS ({network}): no connection "
+                    "was made",
+                    f"harborreg never connects to {network} (link-local and cloud metadata "
+                    f"addresses). If the registry really lives at {shown}, remove {network} "
+                    "from ENDPOINT_DENY_NETWORKS.",
+                )
+        if self.allow and not any(
+            form.version == network.version and form in network
+            for network in self.allow for form in forms
+        ):
+            allowed = ", ".join(str(n) for n in self.allow)
+            raise OutboundError(
+                Category.BLOCKED,
+                f"{via}{shown} is outside ENDPOINT_ALLOW_NETWORKS ({allowed}): no connection "
+                "was made",
+                f"Add {shown}'s network to ENDPOINT_ALLOW_NETWORKS if this server may reach it, "
+                "or use a registry address inside the allowed networks.",
+            )
+
+
+@dataclass(frozen=True)
+class ConnectRule:
+    """One curl --connect-to entry; empty fields are wildcards (or "unchanged")."""
+
+    host: str
+    port: int | None
+    to_host: str
+    to_port: int | None
+    text: str
+
+    def matches(self, host: str, port: int) -> bool:
+        return (not self.host or self.host == host.lower()) and self.port in (None, port)
+
+
+def connect_rules() -> list[ConnectRule]:
+    rules = []
+    for entry in getattr(settings, "ENDPOINT_CONNECT_TO", None) or []:
+        entry = entry.strip()
+        match = CONNECT_TO_RE.match(entry)
+        if not entry:
+            continue
+        if not match:
+            raise OutboundError(
+                Category.INVALID,
+                f"ENDPOINT_CONNECT_TO contains “{entry}”, which is not HOST:PORT:CONNECT_HOST:"
+                "CONNECT_PORT",
+                "Fix ENDPOINT_CONNECT_TO: comma-separated entries in curl's --connect-to "
+                "syntax, e.g. registry-1.docker.io:443:mirror.internal:5000.",
+            )
+        host, port, to_host, to_port = match.groups()
+        rules.append(ConnectRule(
+            host.strip("[]").lower(), int(port) if port else None,
+            to_host.strip("[]"), int(to_port) if to_port else None, entry,
+        ))
+    return rules
+
+
+def route(host: str, port: int, rules: list[ConnectRule]) -> tuple[str, int, ConnectRule | None]:
+    """Where to connect for host:port: the first matching ENDPOINT_CONNECT_TO rule, or itself.
+
+    Only the TCP destination changes; SNI, the certificate check and the Host header keep
+    the original name.
+    """
+    bare = host.strip("[]")
+    for rule in rules:
+        if rule.matches(bare, port):
+            return rule.to_host or bare, rule.to_port or port, rule
+    return bare, port, None
