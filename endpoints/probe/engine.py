@@ -16,25 +16,18 @@ from urllib.parse import quote
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from endpoints.probe.http import OutboundClient, OutboundError
+from endpoints.probe.errors import OutboundError, StepFailed
+from endpoints.probe.http import OutboundClient
+from endpoints.probe.preflight import run_preflight
 from endpoints.probe.result import Category, StepResult, Verdict
 from endpoints.probe.target import Target
-from endpoints.providers import UnknownProvider, get_provider
 from endpoints.validation import normalize_endpoint_url
+
+__all__ = ["Probe", "StepFailed", "check_input", "run_check"]
 
 logger = logging.getLogger(__name__)
 
 REDACTED = "••••"
-
-
-class StepFailed(Exception):
-    """A step failed: the check stops with this category, detail and hint."""
-
-    def __init__(self, category: str, detail: str, hint: str = "") -> None:
-        super().__init__(detail)
-        self.category = category
-        self.detail = detail
-        self.hint = hint
 
 
 class StepRecorder:
@@ -48,11 +41,13 @@ class Probe:
     def __init__(self, target: Target, deadline_s: float | None = None) -> None:
         self.target = target
         self.started = time.monotonic()
-        self.deadline = self.started + (deadline_s or settings.ENDPOINT_TEST_DEADLINE)
+        self.deadline_s = float(deadline_s or settings.ENDPOINT_TEST_DEADLINE)
+        self.deadline = self.started + self.deadline_s
         self.steps: list[StepResult] = []
         self.warnings: list[str] = []
         self.summary = ""
         self._sensitive: set[str] = set()
+        self._nested_s: list[float] = []  # time spent in inner steps, per open step
         self.add_sensitive(target.access_secret)
         if target.access_secret:
             self.add_sensitive(f"{target.access_id}:{target.access_secret}")
@@ -60,7 +55,12 @@ class Probe:
             verify=target.verify_remote_cert,
             ca_certificate=target.ca_certificate if target.verify_remote_cert else "",
             deadline=self.deadline,
+            deadline_s=self.deadline_s,
+            before_new_origin=self._preflight,
         )
+
+    def _preflight(self, url: str) -> None:
+        run_preflight(self, url)
 
     def add_sensitive(self, value: str) -> None:
         """Remember a secret or token so no step detail, hint or summary can carry it."""
@@ -79,27 +79,43 @@ class Probe:
 
     @contextmanager
     def step(self, name: str) -> Iterator[StepRecorder]:
-        if self.remaining() <= 0:
-            raise StepFailed(
-                Category.TIMEOUT,
-                f"the whole test took longer than {settings.ENDPOINT_TEST_DEADLINE:g} s",
-                "The remote is too slow to answer; check its load and the network path.",
-            )
-        recorder = StepRecorder()
+        """Time and record one named step; an OutboundError or StepFailed inside fails it."""
         started = time.monotonic()
+        if self.remaining() <= 0:
+            failure = StepFailed(
+                Category.TIMEOUT,
+                f"the whole test took longer than ENDPOINT_TEST_DEADLINE ({self.deadline_s:g} s)",
+                "The remote is too slow to answer: check its load and the network path, or "
+                "raise ENDPOINT_TEST_DEADLINE.",
+            )
+            self._add(name, False, started, 0.0, failure.detail, failure.hint)
+            failure.recorded = True
+            raise failure
+        recorder = StepRecorder()
+        self._nested_s.append(0.0)
         try:
             yield recorder
         except OutboundError as exc:
-            self._add(name, False, started, exc.detail, exc.hint)
-            raise StepFailed(exc.category, exc.detail, exc.hint) from None
+            failure = StepFailed(exc.category, exc.detail, exc.hint)
+            self._add(name, False, started, self._nested_s[-1], exc.detail, exc.hint)
+            failure.recorded = True
+            raise failure from None
         except StepFailed as exc:
-            self._add(name, False, started, exc.detail, exc.hint)
+            if not exc.recorded:
+                self._add(name, False, started, self._nested_s[-1], exc.detail, exc.hint)
+                exc.recorded = True
             raise
-        self._add(name, True, started, recorder.detail)
+        else:
+            self._add(name, True, started, self._nested_s[-1], recorder.detail)
+        finally:
+            self._nested_s.pop()
+            if self._nested_s:
+                self._nested_s[-1] += time.monotonic() - started
 
-    def _add(self, name: str, ok: bool, started: float, detail: str, hint: str = "") -> None:
-        ms = int((time.monotonic() - started) * 1000)
-        self.steps.append(StepResult(name, ok, ms, self.scrub(detail), self.scrub(hint)))
+    def _add(self, name: str, ok: bool, started: float, nested_s: float, detail: str,
+             hint: str = "") -> None:
+        ms = int((time.monotonic() - started - nested_s) * 1000)
+        self.steps.append(StepResult(name, ok, max(ms, 0), self.scrub(detail), self.scrub(hint)))
 
     def warn(self, message: str) -> None:
         self.warnings.append(self.scrub(message))
@@ -124,6 +140,9 @@ class Probe:
 
 def check_input(target: Target) -> list[str]:
     """The provider's input rules (no network). Returns the messages, empty when fine."""
+    # Imported here: provider modules import this one (StepFailed, Probe) at load time.
+    from endpoints.providers import UnknownProvider, get_provider
+
     try:
         provider = get_provider(target.provider)
     except UnknownProvider:
@@ -138,6 +157,8 @@ def check_input(target: Target) -> list[str]:
 
 def run_check(target: Target, deadline_s: float | None = None) -> Verdict:
     """Run every step for `target` and return the verdict. Never raises for remote faults."""
+    from endpoints.providers import get_provider
+
     probe = Probe(target, deadline_s)
     try:
         with probe.step("Check input") as step:
@@ -158,6 +179,8 @@ def run_check(target: Target, deadline_s: float | None = None) -> Verdict:
         get_provider(target.provider).check(probe, normalized)
     except StepFailed as failure:
         return probe.verdict(failure)
+    except OutboundError as exc:  # a request made outside any step
+        return probe.verdict(StepFailed(exc.category, exc.detail, exc.hint))
     except Exception as exc:  # a bug must not become a 500 or leak a secret
         logger.error("connection check crashed: %s", type(exc).__name__)
         return probe.verdict(

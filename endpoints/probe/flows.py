@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode, urlsplit
 
-from endpoints.probe.engine import StepFailed
+from endpoints.probe.errors import OutboundError, StepFailed
 from endpoints.probe.http import Response
 from endpoints.probe.result import Category
 
@@ -16,7 +16,8 @@ if TYPE_CHECKING:
     from endpoints.probe.engine import Probe
     from endpoints.probe.target import Target
 
-CHALLENGE_PARAM_RE = re.compile(r'(\w+)="([^"]*)"')
+# One item of a WWW-Authenticate header: a scheme name, or a name=value parameter.
+CHALLENGE_ITEM_RE = re.compile(r'\s*,?\s*([\w.-]+)(?:\s*=\s*("(?:[^"\\]|\\.)*"|[^\s,]*))?')
 
 
 @dataclass(frozen=True)
@@ -34,16 +35,18 @@ class Challenge:
 
 
 def parse_challenge(header: str) -> Challenge | None:
-    """Parse `WWW-Authenticate`; Bearer wins when several are offered."""
-    if not header:
-        return None
+    """Parse `WWW-Authenticate`; Bearer wins when several challenges are offered."""
     found: list[Challenge] = []
-    for match in re.finditer(r"(?:^|,\s*)([A-Za-z]+)\s+((?:\w+=\"[^\"]*\"\s*,?\s*)*)", header):
-        scheme = match.group(1).lower()
-        params = {k.lower(): v for k, v in CHALLENGE_PARAM_RE.findall(match.group(2))}
-        found.append(Challenge(scheme, params))
+    for match in CHALLENGE_ITEM_RE.finditer(header or ""):
+        name, value = match.group(1), match.group(2)
+        if value is None:
+            found.append(Challenge(name.lower(), {}))
+        elif found:
+            if value.startswith('"'):
+                value = re.sub(r"\\(.)", r"\1", value[1:-1])
+            found[-1].params[name.lower()] = value
     if not found:
-        return Challenge(header.split()[0].lower(), {})
+        return None
     return next((c for c in found if c.scheme == "bearer"), found[0])
 
 
@@ -53,35 +56,45 @@ def looks_like_registry(response: Response) -> bool:
     return response.json() is not None
 
 
-def status_failure(response: Response, what: str, has_credentials: bool) -> StepFailed:
-    """The failure for a non-2xx answer from `what`."""
+def status_failure(response: Response, what: str, has_credentials: bool,
+                   username: str = "") -> StepFailed:
+    """The failure for a non-2xx answer from `what` (a URL or "the token service …")."""
     code = response.status
+    host = urlsplit(response.url).netloc
     if code == 429:
+        retry = response.headers.get("Retry-After", "")
         return StepFailed(
             Category.RATE_LIMITED,
-            f"{what} answered 429 Too Many Requests",
-            "The remote is rate-limiting this server; wait and test again, or use an account "
+            f"{what} answered 429 Too Many Requests" + (f" (Retry-After: {retry})" if retry else ""),
+            f"{host} is rate-limiting this server: wait and test again, or use an account "
             "with a higher pull limit.",
         )
     if code in (401, 403) and has_credentials:
+        account = f"“{username}”" if username else "the Access ID"
+        verb = "rejected" if code == 401 else "accepted but refused access for"
         return StepFailed(
             Category.AUTH,
-            f"{what} answered {code}: the credentials were rejected",
-            "Check Access ID and Access Secret (a rotated password or an expired token is the "
-            "usual cause) and that the account may pull from this registry.",
+            f"{what} answered {code}: it {verb} the credentials of {account}",
+            f"Check Access ID and Access Secret for {host} (a rotated password or an expired "
+            "token is the usual cause) and that the account may pull from this registry.",
         )
     if code == 404:
         return StepFailed(
             Category.NOT_REGISTRY,
             f"{what} answered 404 Not Found",
-            "No registry API answers at this URL: check that the Endpoint URL is the "
+            f"No registry API answers at {response.url}: check that Endpoint URL is the "
             "registry's address (not its web page or a repository path).",
         )
     excerpt = response.excerpt()
+    if code == 400 and "HTTPS server" in excerpt:
+        return StepFailed(
+            Category.HTTP, f"{what} answered 400: the port speaks HTTPS",
+            f"Write https:// instead of http:// in Endpoint URL for {host}.",
+        )
     return StepFailed(
         Category.HTTP,
         f"{what} answered HTTP {code}" + (f": {excerpt}" if excerpt else ""),
-        "The remote answered with an error; check the remote registry's health and logs.",
+        f"The registry at {host} answered with an error: check its health and logs.",
     )
 
 
@@ -102,8 +115,8 @@ def check_registry_v2(probe: Probe, target: Target, base_url: str, *,
                     Category.NOT_REGISTRY,
                     f"{v2_url} answered {response.status} but not like a registry "
                     "(no Docker-Distribution-API-Version header, no JSON body)",
-                    "This URL serves something else, often a web page or a login portal: "
-                    "enter the registry's own address.",
+                    f"{base_url} serves something else, often a web page or a login portal: "
+                    "enter the registry's own address in Endpoint URL.",
                 )
             if has_credentials:
                 probe.warn(
@@ -119,7 +132,7 @@ def check_registry_v2(probe: Probe, target: Target, base_url: str, *,
             probe.succeed(f"Reachable: {v2_url} answers; anonymous access is not allowed.")
             return
         if response.status != 401 or challenge is None:
-            raise status_failure(response, v2_url, has_credentials)
+            raise status_failure(response, v2_url, has_credentials, username)
         step.detail = f"HTTP 401, {challenge.scheme.capitalize()} challenge"
 
     if challenge.scheme == "bearer":
@@ -133,7 +146,7 @@ def check_registry_v2(probe: Probe, target: Target, base_url: str, *,
         raise StepFailed(
             Category.PROVIDER,
             f"the registry asks for the unsupported authentication scheme “{challenge.scheme}”",
-            "Registries speak Bearer or Basic; check the URL points at a registry.",
+            f"Registries speak Bearer or Basic: check that {base_url} is a registry.",
         )
 
     with probe.step(f"GET {v2_url} (authenticated)") as step:
@@ -143,13 +156,17 @@ def check_registry_v2(probe: Probe, target: Target, base_url: str, *,
             response = probe.http.request("GET", v2_url, auth=(username, password))
         step.detail = f"HTTP {response.status}"
         if not 200 <= response.status < 300:
-            raise status_failure(response, v2_url, True)
+            raise status_failure(response, v2_url, True, username)
         if not looks_like_registry(response):
             raise StepFailed(
                 Category.NOT_REGISTRY,
                 f"{v2_url} answered {response.status} but not like a registry",
-                "Enter the registry's own address.",
+                f"{base_url} serves something else: enter the registry's own address in "
+                "Endpoint URL.",
             )
+    credentials_went_to = challenge.realm if challenge.scheme == "bearer" else v2_url
+    if urlsplit(credentials_went_to).scheme == "http":
+        probe.warn(f"The credentials travel unencrypted: {credentials_went_to} is plain http.")
     who = username or "anonymous"
     probe.succeed(f"Authenticated as {who} via {via}.")
 
@@ -163,40 +180,40 @@ def fetch_bearer_token(probe: Probe, v2_url: str, challenge: Challenge,
             raise StepFailed(
                 Category.PROVIDER,
                 f"the registry's Bearer challenge has no usable realm ({realm!r})",
-                "The remote registry's token service is misconfigured.",
+                f"The token service of {urlsplit(v2_url).netloc} is misconfigured: its realm must "
+                "be an http(s) URL.",
             )
         if urlsplit(v2_url).scheme == "https" and parts.scheme == "http" and (username or password):
             raise StepFailed(
                 Category.BLOCKED,
                 f"the token service {realm} is plain http while the registry is https; "
-                "credentials were not sent",
-                "Fix the remote's token realm (its external URL) to use https.",
+                "the credentials were not sent",
+                f"Make the registry at {urlsplit(v2_url).netloc} announce an https token realm "
+                "(for Harbor: its external URL).",
             )
         query = {"service": challenge.service} if challenge.service else {}
         token_url = realm + ("&" if "?" in realm else "?") + urlencode(query) if query else realm
         auth = (username, password) if username else None
         try:
             response = probe.http.request("GET", token_url, auth=auth)
-        except Exception as exc:
-            from endpoints.probe.http import OutboundError
-
-            if isinstance(exc, OutboundError):
-                raise StepFailed(
-                    exc.category,
-                    f"the token service at {realm} is not reachable from here: {exc.detail}",
-                    "Check the remote registry's external URL: its token realm must be an "
-                    "address this server can reach.",
-                ) from None
-            raise
+        except (OutboundError, StepFailed) as exc:
+            # DNS, policy, connect or TLS failed for the realm's host (often its own
+            # pre-flight step already says which): say that it is the token service.
+            raise StepFailed(
+                exc.category,
+                f"the token service at {realm} is not reachable from here: {exc.detail}",
+                f"{exc.hint} The registry names this token service in its challenge: check "
+                "the remote registry's external URL.".strip(),
+            ) from None
         if response.status != 200:
-            raise status_failure(response, f"the token service {realm}", bool(username))
+            raise status_failure(response, f"the token service {realm}", bool(username), username)
         body = response.json() or {}
-        token = body.get("token") or body.get("access_token") if isinstance(body, dict) else None
-        if not token:
+        token = (body.get("token") or body.get("access_token")) if isinstance(body, dict) else None
+        if not token or not isinstance(token, str):
             raise StepFailed(
                 Category.PROVIDER,
                 f"the token service {realm} answered without a token",
-                "The remote token service is misbehaving; check its logs.",
+                f"The token service at {parts.netloc} is misbehaving: check its logs.",
             )
         probe.add_sensitive(token)
         step.detail = f"token issued for service {challenge.service or '(none)'}"

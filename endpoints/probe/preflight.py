@@ -1,0 +1,149 @@
+"""The steps before the first request to a host: DNS, Address policy, TCP connect, TLS.
+
+They run once per scheme+host+port in a check (the seam calls them for the endpoint, its
+token realm and any redirect target), so the admin sees which layer fails and, for TLS,
+what the certificate says and which CA vouched for it.
+"""
+
+from __future__ import annotations
+
+import ssl
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from endpoints.probe import policy, tls
+from endpoints.probe.errors import OutboundError
+from endpoints.probe.http import deadline_error, origin_of, proxy_for
+from endpoints.probe.result import Category
+from endpoints.probe.sockets import DeadlineSocket
+
+if TYPE_CHECKING:
+    from endpoints.probe.engine import Probe
+    from endpoints.probe.http import OutboundClient
+
+
+def run_preflight(probe: Probe, url: str) -> None:
+    client = probe.http
+    scheme, host, port = origin_of(url)
+    proxy = proxy_for(url)
+    if proxy:
+        with probe.step("Address policy") as step:
+            literal = policy.literal_address(host)
+            if literal is not None:
+                client.dialer.police(host, [literal])
+            step.detail = (
+                f"{host} is reached through the proxy {urlsplit(proxy).hostname} (from "
+                "HTTPS_PROXY / HTTP_PROXY); the proxy resolves and connects to it"
+            )
+        return
+
+    connect_host, connect_port, rule = client.dialer.route(host, port)
+    mapping = (
+        f" (ENDPOINT_CONNECT_TO “{rule.text}” sends {host}:{port} to {connect_host}:{connect_port})"
+        if rule else ""
+    )
+    literal = policy.literal_address(connect_host)
+    if literal is None:
+        with probe.step("DNS") as step:
+            addresses = client.dialer.resolve(connect_host, connect_port)
+            step.detail = f"{connect_host} → {', '.join(str(a) for a in addresses)}{mapping}"
+            mapping = ""
+    else:
+        addresses = [literal]
+
+    with probe.step("Address policy") as step:
+        client.dialer.police(connect_host, addresses)
+        rules = "not in ENDPOINT_DENY_NETWORKS"
+        if client.dialer.policy.allow:
+            rules += ", inside ENDPOINT_ALLOW_NETWORKS"
+        shown = ", ".join(str(a) for a in addresses)
+        if literal is not None and str(literal) != connect_host.strip("[]"):
+            shown = f"{connect_host} means {literal}:"
+        step.detail = f"{shown} allowed ({rules}){mapping}"
+
+    with probe.step("TCP connect") as step:
+        sock = client.dialer.connect(addresses, connect_port, connect_host)
+        peer = sock.getpeername()
+        step.detail = f"connected to {peer[0]}:{peer[1]}"
+
+    try:
+        if scheme == "https":
+            with probe.step("TLS") as step:
+                step.detail = _check_tls(probe, sock, host, port, addresses, connect_port)
+    finally:
+        sock.close()
+
+
+def _handshake(sock: DeadlineSocket, host: str, context: ssl.SSLContext) -> ssl.SSLSocket:
+    return context.wrap_socket(sock, server_hostname=host.strip("[]"))
+
+
+def _peer_certificate(client: OutboundClient, addresses: list[policy.IPAddress], port: int,
+                      host: str, *, verify: bool) -> tls.CertificateInfo | None:
+    """A second look at the certificate (unverified, or system store only); None on failure."""
+    try:
+        sock = client.dialer.connect(addresses, port, host)
+        context = tls.build_context(client.clock, verify=verify)
+        with _handshake(sock, host, context) as tls_sock:
+            der = tls_sock.getpeercert(binary_form=True)
+    except (OSError, OutboundError):
+        return None
+    return tls.CertificateInfo.from_der(der) if der else None
+
+
+def _check_tls(probe: Probe, sock: DeadlineSocket, host: str, port: int,
+               addresses: list[policy.IPAddress], connect_port: int) -> str:
+    client = probe.http
+    try:
+        tls_sock = _handshake(sock, host, client.ssl_context)
+    except ssl.SSLError as exc:
+        certificate = _peer_certificate(client, addresses, connect_port, host, verify=False)
+        raise tls.explain_handshake_failure(
+            exc, host, port, certificate, bool(client.ca_certificate)
+        ) from None
+    except OSError:
+        if client.clock.expired():
+            raise deadline_error(client.clock, host) from None
+        raise OutboundError(
+            Category.TIMEOUT,
+            f"{host}:{port} accepted the connection but did not complete a TLS handshake",
+            f"Check that {host}:{port} serves HTTPS; a plain-http port wants http:// in "
+            "Endpoint URL.",
+        ) from None
+    with tls_sock:
+        version = tls_sock.version() or "TLS"
+        der = tls_sock.getpeercert(binary_form=True)
+    if not der:
+        return f"{version}; the server sent no certificate"
+    info = tls.CertificateInfo.from_der(der)
+
+    if not client.verify:
+        trust = "not verified (Verify Remote Cert is off)"
+        probe.warn(
+            f"Verify Remote Cert is off: the certificate of {host} is not checked, so anyone "
+            "on the network path could answer in the registry's place."
+        )
+        if info.days_left < 0:
+            probe.warn(f"The certificate of {host} expired on {info.expiry}.")
+    else:
+        trust = f"verified by {_verified_by(client, info, addresses, connect_port, host)}"
+    if client.verify and 0 <= info.days_left < tls.EXPIRY_WARNING_DAYS:
+        probe.warn(
+            f"The certificate of {host} expires on {info.expiry} (in {info.days_left} days): "
+            "renew it before replication stops."
+        )
+    return f"{version}; {info.summary()}; {trust}"
+
+
+def _verified_by(client: OutboundClient, info: tls.CertificateInfo,
+                 addresses: list[policy.IPAddress], port: int, host: str) -> str:
+    if not client.ca_certificate:
+        return "the system CA store"
+    issuer = tls.endpoint_ca_issuer(info.certificate, client.ca_certificate)
+    if issuer:
+        return f"the endpoint's CA Certificate ({issuer})"
+    # Signed through an intermediate or by a public CA: only a handshake against the
+    # system store alone tells which of the two trust sources vouched for it.
+    if _peer_certificate(client, addresses, port, host, verify=True) is not None:
+        return "the system CA store"
+    return "the endpoint's CA Certificate (through an intermediate CA)"
