@@ -7,9 +7,6 @@ turns the delete into a message naming it, never a 500.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
-from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected as django_delete_selected
 from django.db import IntegrityError, connections, router, transaction
@@ -23,14 +20,13 @@ from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters
 
-from endpoints import audit, secrets
+from endpoints import services
 from endpoints.forms_admin import (
     ProxyCacheProjectAdminForm,
     ProxyCacheRegistryField,
     RegistryAdminForm,
 )
 from endpoints.models import ProxyCacheProject, Registry, ReplicationRule
-from endpoints.probe.engine import run_check
 from endpoints.probe.result import Verdict
 
 sensitive_secret_post = method_decorator(sensitive_post_parameters("access_secret"))
@@ -170,35 +166,7 @@ class RegistryAdmin(admin.ModelAdmin):
 
     @admin.action(description="Check connection", permissions=["change"])
     def check_connection(self, request, queryset) -> None:
-        registries = list(queryset.order_by("name"))
-        targets = {}
-        for registry in registries:
-            try:
-                targets[registry.pk] = registry.connection_target()
-            except secrets.SecretDecryptionError:
-                self.message_user(
-                    request, f"{registry.name}: {secrets.UNDECRYPTABLE_MESSAGE}", messages.ERROR
-                )
-                audit.log_event(
-                    request.user,
-                    registry,
-                    "Connection check refused: the stored secret cannot be decrypted.",
-                )
-        verdicts: dict[int, Verdict] = {}
-        if targets:
-            workers = max(1, min(settings.CHECK_REGISTRIES_POOL, len(targets)))
-            with ThreadPoolExecutor(max_workers=workers) as pool:
-                verdicts = dict(zip(targets, pool.map(run_check, targets.values()), strict=True))
-        for registry in registries:
-            verdict = verdicts.get(registry.pk)
-            if verdict is None:
-                continue
-            registry.record_verdict(verdict)
-            audit.log_event(
-                request.user,
-                registry,
-                f"Checked connection: {verdict.status} ({verdict.category}).",
-            )
+        def report(registry: Registry, verdict: Verdict) -> None:
             if verdict.ok:
                 self.message_user(request, f"{registry.name}: Healthy. {verdict.summary}", messages.SUCCESS)
             else:
@@ -207,6 +175,8 @@ class RegistryAdmin(admin.ModelAdmin):
                     f"{registry.name}: Unhealthy ({verdict.category}). {verdict.summary}",
                     messages.ERROR,
                 )
+
+        services.check_registries(queryset.order_by("name"), request.user, on_result=report)
 
     @admin.action(permissions=["delete"], description=gettext_lazy("Delete selected %(verbose_name_plural)s"))
     def delete_selected(self, request, queryset):

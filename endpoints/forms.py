@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from django import forms
 from django.utils import timezone
 
@@ -12,19 +10,12 @@ from endpoints.models import Registry
 from endpoints.probe.target import Target
 from endpoints.providers import enabled_providers, get_provider
 from endpoints.providers.base import Provider, SecretKind, UrlMode
-from endpoints.validation import normalize_endpoint_url
+from endpoints.validation import URL_CHANGED_MESSAGE, normalize_endpoint_url, origin_changed
 
-URL_CHANGED_MESSAGE = "The endpoint URL changed: enter the Access Secret again or clear it."
 # Fields whose change makes saving run the connection test first.
 CONNECTION_FIELDS = ("provider", "url", "access_id", "verify_remote_cert", "ca_certificate")
 # How long a secret typed into this form is kept (encrypted) across re-renders.
 PENDING_SECRET_TTL = 3600
-
-
-def url_origin(url: str) -> tuple[str, str, int | None]:
-    parts = urlsplit(url)
-    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
-    return parts.scheme, (parts.hostname or "").lower(), port
 
 
 class RegistryForm(forms.ModelForm):
@@ -185,9 +176,7 @@ class RegistryForm(forms.ModelForm):
             self.add_error(
                 "clear_secret", "Either type a new Access Secret or clear the stored one, not both."
             )
-        self.url_changed = bool(
-            not self.is_new and url and url_origin(url) != url_origin(self.instance.url)
-        )
+        self.url_changed = bool(not self.is_new and url and origin_changed(self.instance.url, url))
         if self.url_changed and self.instance.has_secret and not typed and not clear:
             self.secret_withheld = True
         if url is not None and "url" not in self.errors:

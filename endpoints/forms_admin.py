@@ -7,8 +7,6 @@ secret is never kept for a URL whose scheme, host or port changed.
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -18,25 +16,9 @@ from endpoints.models import ProxyCacheProject, Registry
 from endpoints.providers import UnknownProvider, enabled_providers, get_provider
 from endpoints.providers.base import SecretKind
 from endpoints.secrets import UNDECRYPTABLE_MESSAGE
-from endpoints.validation import normalize_endpoint_url
+from endpoints.validation import URL_CHANGED_MESSAGE, normalize_endpoint_url, origin_changed
 
-URL_CHANGED_MESSAGE = "The endpoint URL changed: enter the Access Secret again or clear it."
 SECRET_AND_CLEAR_MESSAGE = "Either type a new Access Secret or tick “Clear stored secret”, not both."
-DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-def url_origin(url: str) -> tuple[str, str, int | None]:
-    """(scheme, host, port) of a normalized URL; the default port is made explicit."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    return scheme, (parts.hostname or "").lower(), parts.port or DEFAULT_PORTS.get(scheme)
-
-
-def origin_changed(stored_url: str, new_url: str) -> bool:
-    try:
-        return url_origin(normalize_endpoint_url(stored_url)) != url_origin(normalize_endpoint_url(new_url))
-    except ValidationError:
-        return True
 
 
 class SecretTextarea(forms.Textarea):

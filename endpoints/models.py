@@ -56,10 +56,14 @@ class Registry(models.Model):
         HEALTHY = "healthy", "Healthy"
         UNHEALTHY = "unhealthy", "Unhealthy"
 
-    name = models.CharField(max_length=NAME_MAX_LENGTH)
+    name = models.CharField(
+        max_length=NAME_MAX_LENGTH, error_messages={"blank": "Endpoint name is required."}
+    )
     description = models.TextField(blank=True)
     provider = models.CharField(max_length=32, choices=provider_choices)
-    url = models.CharField("Endpoint URL", max_length=512)
+    url = models.CharField(
+        "Endpoint URL", max_length=512, error_messages={"blank": "Endpoint URL is required."}
+    )
     access_id = models.CharField("Access ID", max_length=255, blank=True)
     # `v1:<key-id>:<token>` from endpoints.secrets; empty when no secret is stored.
     access_secret_encrypted = models.TextField(blank=True, default="", editable=False)
@@ -110,18 +114,15 @@ class Registry(models.Model):
     def clean(self) -> None:
         errors: dict[str, list[str]] = {}
         self.name = (self.name or "").strip()
-        if not self.name:
-            errors.setdefault("name", []).append("Endpoint name is required.")
-        elif (
-            Registry.objects.filter(name__iexact=self.name).exclude(pk=self.pk).exists()
-        ):
+        if self.name and Registry.objects.filter(name__iexact=self.name).exclude(pk=self.pk).exists():
             errors.setdefault("name", []).append(
                 f"An endpoint named “{self.name}” already exists (names are not case-sensitive)."
             )
-        try:
-            self.url = normalize_endpoint_url(self.url)
-        except ValidationError as exc:
-            errors.setdefault("url", []).extend(exc.messages)
+        if (self.url or "").strip():  # an empty URL is reported by the field itself
+            try:
+                self.url = normalize_endpoint_url(self.url)
+            except ValidationError as exc:
+                errors.setdefault("url", []).extend(exc.messages)
         if self.ca_certificate.strip():
             try:
                 validate_ca_certificate(self.ca_certificate)
@@ -304,14 +305,15 @@ class ProxyCacheProject(models.Model):
         )
 
     def clean_fields(self, exclude=None) -> None:
-        # limit_choices_to makes the FK check say only "not a valid choice": say why.
+        # limit_choices_to makes the FK check say only "not a valid choice": clean() says why.
         try:
             super().clean_fields(exclude)
         except ValidationError as exc:
             errors = exc.update_error_dict({})
-            if "registry" in errors and (message := self._provider_error()):
-                errors["registry"] = [message]
-            raise ValidationError(errors) from None
+            if "registry" in errors and self._provider_error():
+                del errors["registry"]
+            if errors:
+                raise ValidationError(errors) from None
 
     def clean(self) -> None:
         if self.registry_id and (message := self._provider_error()):

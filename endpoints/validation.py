@@ -84,3 +84,22 @@ def validate_ca_certificate(pem: str) -> list[x509.Certificate]:
             "block."
         )
     return certificates
+
+
+URL_CHANGED_MESSAGE = "The endpoint URL changed: enter the Access Secret again or clear it."
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def url_origin(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) of a normalized URL; the default port is made explicit."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    return scheme, (parts.hostname or "").lower(), parts.port or DEFAULT_PORTS.get(scheme)
+
+
+def origin_changed(stored_url: str, new_url: str) -> bool:
+    """Whether stored credentials would go to another scheme, host or port."""
+    try:
+        return url_origin(normalize_endpoint_url(stored_url)) != url_origin(normalize_endpoint_url(new_url))
+    except ValidationError:
+        return True

@@ -489,23 +489,24 @@ def test_it_checks_connections_and_records_the_status(admin_client, make_registr
     assert_no_canary(admin_client.get(REGISTRY_CHANGELIST).content.decode())
 
 
-def test_it_does_not_check_a_registry_whose_secret_cannot_be_decrypted(admin_client, make_registry, settings):
+def test_an_undecryptable_secret_is_recorded_as_a_failed_check(admin_client, make_registry, settings):
+    """Same behaviour as Check now and check_registries: the status never stays stale."""
     orphan = make_registry(name="orphan", url="http://127.0.0.1:9", secret=CANARY)
     before = stored_secret(orphan)
     use_other_key(settings)
-    healthy_enough = make_registry(name="no-secret", url="http://127.0.0.1:9")
+    no_secret = make_registry(name="no-secret", url="http://127.0.0.1:9")
 
-    response = run_action(admin_client, "check_connection", [orphan, healthy_enough])
+    response = run_action(admin_client, "check_connection", [orphan, no_secret])
 
     texts = messages_of(response)
-    assert "orphan: The stored secret cannot be decrypted: enter it again." in texts
+    assert "orphan: Unhealthy (invalid). The stored secret cannot be decrypted: enter it again." in texts
     assert any(t.startswith("no-secret: Unhealthy (connect)") for t in texts)
     reloaded = Registry.objects.get(pk=orphan.pk)
-    assert reloaded.status == Registry.Status.UNKNOWN
-    assert reloaded.last_checked_at is None
+    assert reloaded.status == Registry.Status.UNHEALTHY and reloaded.status_category == "invalid"
+    assert reloaded.last_checked_at is not None
     assert reloaded.access_secret_encrypted == before
-    assert not HealthCheck.objects.filter(registry=orphan).exists()
-    assert "cannot be decrypted" in audit.entries_for(orphan).get().change_message
+    assert HealthCheck.objects.filter(registry=orphan, category="invalid").count() == 1
+    assert "invalid" in audit.entries_for(orphan).get().change_message
 
 
 def test_it_offers_the_check_action_only_with_change_permission(client, viewer, make_registry):

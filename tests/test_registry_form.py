@@ -168,7 +168,7 @@ def test_it_reports_required_fields(owner_client):
     response = owner_client.post("/registries/new/", form_data(name="", url=""))
     html = response.content.decode()
     assert response.status_code == 400
-    assert "Endpoint name is required." in html and "Endpoint URL is required." in html
+    assert html.count("Endpoint name is required.") == 1 and html.count("Endpoint URL is required.") == 1
 
 
 def test_it_shows_the_assumed_scheme(owner_client, monkeypatch):

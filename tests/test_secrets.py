@@ -93,6 +93,7 @@ def test_it_refuses_a_token_with_one_flipped_byte(position):
         "v1::",
         "test1:" + Fernet.generate_key().decode(),
     ],
+    ids=["plaintext", "empty", "no-token", "empty-parts", "no-version"],
 )
 def test_it_refuses_a_value_without_the_envelope(stored):
     with pytest.raises(secrets.SecretDecryptionError):
@@ -116,6 +117,7 @@ def test_it_refuses_an_unknown_envelope_version():
         (["k1=MATERIAL-not-a-fernet-key-0123456789"], "Secret key 'k1' is not a valid Fernet key"),
         (["k1=" + Fernet.generate_key().decode(), "k1=MATERIAL"], "'k1' is configured twice"),
     ],
+    ids=["bad-id", "no-separator", "bad-key", "duplicate-id"],
 )
 def test_it_reports_key_parsing_errors_without_the_key_material(entries, expected):
     with pytest.raises(secrets.SecretKeyConfigError) as excinfo:

@@ -133,7 +133,6 @@
 
   function showResult(result) {
     var box = element("div", "test-result alert " + (result.ok ? "alert-success" : "alert-danger"));
-    box.setAttribute("role", "status");
     box.appendChild(element("p", "fw-semibold mb-1",
       result.ok ? "Connection tested successfully." : "Connection failed"));
     var summary = element("p", "mb-2", result.summary + " ");
@@ -145,7 +144,10 @@
     var steps = element("ol", "steps list-unstyled mb-0 small");
     result.steps.forEach(function (step) {
       var item = element("li", "step " + (step.ok ? "step-ok" : "step-failed"));
-      item.appendChild(element("span", "", step.ok ? "✓ " : "✗ "));
+      var icon = element("span", "", step.ok ? "✓ " : "✗ ");
+      icon.setAttribute("aria-hidden", "true");
+      item.appendChild(icon);
+      item.appendChild(element("span", "visually-hidden", step.ok ? "passed: " : "failed: "));
       item.appendChild(element("strong", "", step.name));
       item.appendChild(element("span", "text-body-secondary", " (" + step.ms + " ms)"));
       if (step.detail) { item.appendChild(document.createTextNode(" — " + step.detail)); }
@@ -156,6 +158,10 @@
     box.appendChild(element("p", "small text-body-secondary mb-0 mt-1", "Took " + result.elapsed_ms + " ms."));
     resultBox.textContent = "";
     resultBox.appendChild(box);
+  }
+
+  function failure(summary) {
+    return { ok: false, category: "http", summary: summary, steps: [], elapsed_ms: 0, warnings: [] };
   }
 
   testButton.addEventListener("click", function (event) {
@@ -172,9 +178,13 @@
       headers: { "Accept": "application/json" },
       credentials: "same-origin"
     }).then(function (response) {
-      return response.json();
+      var type = response.headers.get("Content-Type") || "";
+      if (type.indexOf("application/json") !== -1) { return response.json(); }
+      return failure(response.status === 403 || response.redirected
+        ? "Your session expired or the page is out of date: reload the page and log in again."
+        : "harborreg answered HTTP " + response.status + " instead of a test result. Reload and try again.");
     }).then(showResult).catch(function () {
-      showResult({ ok: false, category: "http", summary: "The test could not be run: the page lost contact with harborreg. Reload and try again.", steps: [], elapsed_ms: 0, warnings: [] });
+      showResult(failure("The test could not be run: the page lost contact with harborreg. Reload and try again."));
     }).then(function () {
       testButton.disabled = false;
       testButton.textContent = label;

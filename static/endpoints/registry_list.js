@@ -23,6 +23,8 @@
   }
   rows.forEach(function (box) { box.addEventListener("change", refresh); });
   refresh();
+  // Back/forward restores ticked boxes after this script ran: count them again.
+  window.addEventListener("pageshow", refresh);
 
   var perPage = document.getElementById("per_page");
   if (perPage) {

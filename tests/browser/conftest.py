@@ -8,7 +8,9 @@ from django.contrib.auth.models import User
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API + ORM
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# README screenshots are refreshed on request (HARBORREG_SCREENSHOTS=1); otherwise they go
+# to a temporary folder so a test run leaves the docs alone.
+DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 VIEWPORT = {"width": 1280, "height": 800}
 OWNER_PASSWORD = "browser-owner-pass"
 # Playwright's default is 30 s; everything here is local, so fail fast instead.
@@ -60,12 +62,16 @@ def signed_in(page, live_server, browser_owner):
 
 
 @pytest.fixture
-def screenshot():
-    """Save a README screenshot: docs/screenshots/NAME.png."""
+def screenshot(tmp_path_factory):
+    """Save a screenshot NAME.png: into docs/screenshots/ with HARBORREG_SCREENSHOTS=1."""
+    folder = (
+        DOCS_SCREENSHOTS if os.environ.get("HARBORREG_SCREENSHOTS") == "1"
+        else tmp_path_factory.mktemp("screenshots")
+    )
 
     def take(page, name: str, full_page: bool = True) -> Path:
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        path = SCREENSHOTS / f"{name}.png"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{name}.png"
         # No hover or focus ring on whatever was clicked or typed into last.
         page.mouse.move(0, 0)
         page.evaluate("document.activeElement && document.activeElement.blur()")
