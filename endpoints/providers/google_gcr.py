@@ -1,5 +1,12 @@
 """Google GCR / Artifact Registry (`google-gcr`): `_json_key` + a service-account JSON key."""
 
+from __future__ import annotations
+
+import json
+import re
+from typing import TYPE_CHECKING
+
+from endpoints.probe.result import Category
 from endpoints.providers._common import (
     add_error,
     base_of,
@@ -10,6 +17,10 @@ from endpoints.providers._common import (
     require_fixed_access_id,
 )
 from endpoints.providers.base import FieldErrors, Provider, SecretKind, UrlMode, UrlSuggestion
+
+if TYPE_CHECKING:
+    from endpoints.probe.engine import Probe, StepFailed
+    from endpoints.probe.target import Target
 
 GCR_HOSTS: tuple[str, ...] = ("gcr.io", "us.gcr.io", "eu.gcr.io", "asia.gcr.io")
 # Artifact Registry locations: the multi-regions, then the regions (https://<location>-docker.pkg.dev).
@@ -27,6 +38,8 @@ ARTIFACT_REGISTRY_LOCATIONS: tuple[str, ...] = (
 JSON_KEY_ID = "_json_key"
 REQUIRED_KEY_FIELDS = ("client_email", "private_key", "project_id")
 WHOLE_KEY = "the whole service-account JSON key file, braces included"
+# "the token service … answered 401: …" / "… answered HTTP 400: …" (flows.status_failure)
+ANSWERED_RE = re.compile(r"answered (?:HTTP )?(\d{3})\b")
 
 
 class GoogleGcr(Provider):
@@ -106,3 +119,46 @@ class GoogleGcr(Provider):
         if missing := missing_keys(key, REQUIRED_KEY_FIELDS):
             return f"The JSON key has no {', '.join(missing)}: paste {WHOLE_KEY}."
         return None
+
+    def check(self, probe: Probe, target: Target) -> None:
+        from endpoints.probe.engine import StepFailed
+        from endpoints.probe.flows import check_registry_v2
+
+        if not target.access_secret:
+            # Public images need no key (Harbor refuses this: goharbor/harbor#11724).
+            check_registry_v2(probe, target, target.url, username="", password="")
+            probe.succeed(f"Reachable: {host_of(target.url)} answers. Without a JSON key only public "
+                          "images can be replicated.")
+            return
+        key = json.loads(target.access_secret)  # clean() has checked its shape
+        probe.add_sensitive(key["private_key"])
+        probe.add_sensitive(key.get("private_key_id") or "")
+        try:
+            check_registry_v2(probe, target, target.url, username=JSON_KEY_ID,
+                              password=target.access_secret)
+        except StepFailed as failure:
+            explain_refused_key(probe, failure, key)
+            raise
+        probe.succeed(f"Authenticated as {key['client_email']} (project {key['project_id']}) with the "
+                      "service-account key.")
+
+
+def explain_refused_key(probe: Probe, failure: StepFailed, key: dict) -> None:
+    """Turn Google's 400/401/403 for the key into what to fix: the key itself or a missing role."""
+    step, status = probe.steps[-1], ANSWERED_RE.search(failure.detail)
+    at_token = step.name.startswith("Token from")
+    if not status or not (at_token or step.name.endswith("(authenticated)")):
+        return
+    if status[1] == "400" and at_token:
+        hint = f"Google could not read the key (Unable to parse json key): paste {WHOLE_KEY}."
+    elif status[1] == "401":
+        hint = (f"Google does not accept this key for {key['client_email']}: the key or the account "
+                f"was deleted or disabled. Create a new JSON key and paste {WHOLE_KEY}.")
+    elif status[1] == "403":
+        hint = (f"The service account {key['client_email']} lacks Storage Object Viewer / Artifact "
+                f"Registry Reader (pull) or Writer (push) on project {key['project_id']}: grant the "
+                "role in IAM & Admin → IAM, then test again.")
+    else:
+        return
+    failure.category, failure.hint = Category.AUTH, hint
+    step.hint = probe.scrub(hint)  # the step was recorded with flows' generic hint
