@@ -1,9 +1,17 @@
 """AWS ECR (`aws-ecr`): access keys exchanged for a registry token (GetAuthorizationToken)."""
 
-import re
+from __future__ import annotations
 
+import re
+from typing import TYPE_CHECKING
+
+from endpoints.probe.result import Category
 from endpoints.providers._common import add_error, closest, host_of, path_of
 from endpoints.providers.base import FieldErrors, Provider, UrlMode, UrlSuggestion
+
+if TYPE_CHECKING:
+    from endpoints.probe.engine import Probe
+    from endpoints.probe.target import Target
 
 # The regions Harbor's ECR adapter offers (harbor-adapters.md §4).
 AWS_REGIONS: tuple[str, ...] = (
@@ -111,3 +119,31 @@ class AwsEcr(Provider):
         elif access_id and not secret_given:
             add_error(errors, "access_secret", "Enter the secret access key for this access key ID.")
         return errors
+
+    def check(self, probe: Probe, target: Target) -> None:
+        """GetAuthorizationToken with the keys, then the proxyEndpoint's /v2/ with Basic AWS:<token>."""
+        # The probe package imports the provider registry, so its modules are imported here.
+        from endpoints.probe.engine import StepFailed
+        from endpoints.probe.flows import check_registry_v2
+        from endpoints.providers._auth_hint import auth_hint
+        from endpoints.providers.ecr_token import request_token
+
+        host = host_of(target.url)
+        match = ECR_HOST_RE.match(host)
+        if match is None:  # clean() refuses such URLs before any check runs
+            raise StepFailed(Category.INVALID, f"{host} is not an ECR host", "Correct Endpoint URL.")
+        with probe.step("AWS GetAuthorizationToken") as step:
+            token = request_token(
+                probe, match["region"], match["account"], ".ecr-fips." in host,
+                target.access_id, target.access_secret, target.verify_remote_cert,
+            )
+            step.detail = (f"{token.api_host} issued a token for {token.proxy_endpoint} to "
+                           f"{token.credentials}")
+        registry = host_of(token.proxy_endpoint)
+        with auth_hint(
+            probe,
+            f"{registry} refused the token AWS issued to {token.credentials}: check that this key's "
+            "account owns the registry (or was granted access to it) and that this server's clock is right.",
+        ):
+            check_registry_v2(probe, target, token.proxy_endpoint, username=token.username,
+                              password=token.password)
