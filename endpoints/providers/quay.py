@@ -1,8 +1,15 @@
 """Quay (`quay`): `json_file` + a JSON secret with the login and an optional OAuth2 token."""
 
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from endpoints.probe.result import Category
 from endpoints.providers._common import (
     add_error,
     closest,
+    host_of,
     missing_keys,
     parse_json_object,
     reject_v2_path,
@@ -10,9 +17,17 @@ from endpoints.providers._common import (
 )
 from endpoints.providers.base import FieldErrors, Provider, SecretKind, UrlMode
 
+if TYPE_CHECKING:
+    from endpoints.probe.engine import Probe
+    from endpoints.probe.target import Target
+
 JSON_FILE_ID = "json_file"
 REQUIRED_FIELDS = ("account_name", "docker_cli_password")
 OPTIONAL_FIELDS = ("oauth2_token",)
+QUAY_IO_NOTE = (
+    "quay.io cannot create organizations automatically (Recaptcha): create them in quay.io before "
+    "replicating to it."
+)
 SECRET_SHAPE = '{"account_name": "…", "docker_cli_password": "…", "oauth2_token": "…"}'
 
 
@@ -59,6 +74,54 @@ class Quay(Provider):
             for problem in secret_errors(access_secret):
                 add_error(errors, "access_secret", problem)
         return errors
+
+    def check(self, probe: Probe, target: Target) -> None:
+        from endpoints.probe.flows import check_registry_v2
+
+        if not target.access_secret:
+            check_registry_v2(probe, target, target.url, username="", password="")
+            return
+        secret = json.loads(target.access_secret)  # clean() has checked its shape
+        account, token = secret["account_name"], secret.get("oauth2_token") or ""
+        probe.add_sensitive(secret["docker_cli_password"])
+        probe.add_sensitive(token)
+        check_registry_v2(probe, target, target.url, username=account,
+                          password=secret["docker_cli_password"])
+        summary = probe.summary
+        if token:
+            api_user = check_api_token(probe, target, token)
+            summary += f" The Quay API accepts the oauth2_token (user {api_user})."
+        if host_of(target.url) == "quay.io":
+            probe.warn(QUAY_IO_NOTE)
+            summary += " On quay.io, organizations must be created by hand."
+        probe.succeed(summary)
+
+
+def check_api_token(probe: Probe, target: Target, token: str) -> str:
+    """The Quay REST API user the oauth2_token belongs to (needed to create organizations)."""
+    from endpoints.probe.engine import StepFailed
+    from endpoints.probe.flows import status_failure
+
+    url = target.url.rstrip("/") + "/api/v1/user/"
+    with probe.step("Quay API token") as step:
+        response = probe.http.request("GET", url, headers={"Authorization": f"Bearer {token}"})
+        if response.status in (401, 403):
+            raise StepFailed(
+                Category.AUTH, f"{url} answered {response.status}",
+                "The oauth2_token is not accepted by the Quay API (needed only to create organizations "
+                "automatically): generate a new OAuth application token in Quay, or leave oauth2_token "
+                "out of the JSON secret.",
+            )
+        if response.status != 200:
+            raise status_failure(response, url, True)
+        body = response.json()
+        if not isinstance(body, dict) or not body.get("username"):
+            raise StepFailed(
+                Category.NOT_REGISTRY, f"{url} answered 200 but not like the Quay API",
+                f"Check that {target.url} is a Quay server (Red Hat Quay, Project Quay or quay.io).",
+            )
+        step.detail = f"API user {body['username']}"
+        return body["username"]
 
 
 def secret_errors(text: str) -> list[str]:
