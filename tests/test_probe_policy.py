@@ -10,7 +10,7 @@ import socket
 import pytest
 
 from endpoints.probe import http, policy
-from tests.fixtures.local_servers import REGISTRY_HEADERS, black_hole, wait_until
+from tests.fixtures.local_servers import REGISTRY_HEADERS, black_hole, connect_proxy, wait_until
 from tests.fixtures.probing import check, failed_step, step_named
 
 
@@ -326,3 +326,35 @@ def test_a_proxy_does_not_lift_the_policy_on_literal_addresses(serve_http, monke
 
     assert verdict.category == "blocked"
     assert proxy.seen == []
+
+
+def test_it_tunnels_https_through_https_proxy(registry_tls, serve_raw, monkeypatch):
+    log: list[str] = []
+    proxy = serve_raw(connect_proxy(log))
+    monkeypatch.setenv("HTTPS_PROXY", proxy.url)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    url = f"https://localhost:{registry_tls.port}"
+
+    trusted = check(url, registry_tls.username, registry_tls.password, ca_pem=registry_tls.ca_pem)
+    untrusted = check(url)
+
+    assert trusted.ok, trusted.as_json()
+    assert log[0].startswith(f"CONNECT localhost:{registry_tls.port} HTTP/")
+    assert "through the proxy 127.0.0.1" in step_named(trusted, "Address policy").detail
+    # Through the tunnel the certificate is still checked, against the same trust store.
+    assert untrusted.category == "tls"
+    assert "into CA Certificate" in failed_step(untrusted).hint
+
+
+def test_it_reaches_an_ipv6_literal(serve_http):
+    try:
+        server = serve_http(registry_reply, host="::1")
+    except OSError:
+        pytest.skip("no IPv6 loopback here")
+
+    verdict = check(server.url)
+
+    assert verdict.ok, verdict.as_json()
+    assert step_named(verdict, "TCP connect").detail == f"connected to [::1]:{server.port}"
+    assert server.seen[0].headers["Host"] == f"[::1]:{server.port}"

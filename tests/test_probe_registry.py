@@ -274,3 +274,41 @@ def test_it_parses_challenges(header, scheme, params):
 
 def test_it_finds_no_challenge_in_an_empty_header():
     assert parse_challenge("") is None
+
+
+def test_a_body_echoing_the_authorization_header_is_scrubbed(serve_http):
+    def echo(request):
+        if "Authorization" not in request.headers:
+            request.reply(401, "", {"WWW-Authenticate": 'Basic realm="r"'})
+        else:
+            request.reply(500, f"bad request, you sent Authorization: {request.headers['Authorization']}")
+
+    server = serve_http(echo)
+
+    verdict = check(server.url, "ci", "echo-canary-pw")
+
+    assert verdict.category == "http"
+    assert "you sent Authorization" in failed_step(verdict).detail  # the excerpt is shown...
+    encoded = base64.b64encode(b"ci:echo-canary-pw").decode()
+    assert encoded not in shown(verdict) and "echo-canary-pw" not in shown(verdict)  # ...scrubbed
+
+
+def test_a_body_echoing_the_bearer_token_is_scrubbed(serve_http, registry_token):
+    issuer = registry_token.token_server
+    realm = issuer.realm
+
+    def echo(request):
+        if "Authorization" not in request.headers:
+            challenge = f'Bearer realm="{realm}",service="harborreg-test-registry"'
+            request.reply(401, "", {"WWW-Authenticate": challenge})
+        else:
+            request.reply(500, f"rejected {request.headers['Authorization']}")
+
+    server = serve_http(echo)
+    before = len(issuer.issued)
+
+    verdict = check(server.url, registry_token.username, registry_token.password)
+
+    assert verdict.category == "http"
+    assert issuer.issued[before] not in shown(verdict)
+    assert "rejected Bearer ••••" in failed_step(verdict).detail

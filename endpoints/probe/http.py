@@ -84,6 +84,9 @@ class Response:
     body: bytes  # at most BODY_CAP bytes, already decoded from gzip/deflate
     url: str
     truncated: bool = False
+    # The credentials this request carried: a server that echoes them back in an error
+    # page must not get them into an excerpt, not even cut in half.
+    sent_credentials: tuple[str, ...] = ()
 
     def json(self) -> Any:
         if self.truncated:
@@ -94,10 +97,14 @@ class Response:
             return None
 
     def excerpt(self, limit: int = 160) -> str:
-        """A short, printable excerpt of the body: never more than `limit` characters."""
-        text = self.body[: limit * 4].decode("utf-8", "replace")
+        """A short, printable excerpt of the body: never more than `limit` characters,
+        with any credential this request sent blanked out before the cut."""
+        text = self.body.decode("utf-8", "replace")
+        for credential in sorted(self.sent_credentials, key=len, reverse=True):
+            text = text.replace(credential, "••••")
+        text = text[: limit * 4]
         text = re.sub(r"<[^>]*>", " ", text)
-        text = re.sub(r"[^\x20-\x7e]+", " ", text)
+        text = re.sub(r"[^\x20-\x7e•]+", " ", text)
         text = re.sub(r"\s+", " ", text).strip()
         return text[:limit] + ("…" if len(text) > limit else "")
 
@@ -253,6 +260,23 @@ def proxy_for(url: str) -> str | None:
     return proxy if "://" in proxy else f"http://{proxy}"
 
 
+def credentials_in(headers: Mapping[str, str]) -> tuple[str, ...]:
+    """The secret parts of Authorization-like headers, decoded Basic pairs included."""
+    found: list[str] = []
+    for name, value in headers.items():
+        if name.lower() not in ("authorization", "proxy-authorization", "cookie"):
+            continue
+        scheme, _, credential = value.strip().partition(" ")
+        found.append(credential.strip() or scheme)
+        if scheme.lower() == "basic":
+            try:
+                pair = base64.b64decode(credential, validate=True).decode()
+            except (ValueError, UnicodeDecodeError):
+                continue
+            found += [pair, pair.partition(":")[2]]
+    return tuple(v for v in found if len(v) >= 4)
+
+
 def _encode_body(json_body: Any, data: Any) -> tuple[bytes | None, str | None]:
     if json_body is not None:
         return json.dumps(json_body).encode(), "application/json"
@@ -393,7 +417,7 @@ class OutboundClient:
             payload, truncated = self._read_capped(raw, host)
         finally:
             raw.release_conn()
-        return Response(raw.status, raw.headers, payload, url, truncated)
+        return Response(raw.status, raw.headers, payload, url, truncated, credentials_in(headers))
 
     def _read_capped(self, raw: urllib3.BaseHTTPResponse, host: str) -> tuple[bytes, bool]:
         """At most BODY_CAP raw bytes; decoded gzip/deflate also capped (gzip bombs)."""

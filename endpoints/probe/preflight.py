@@ -63,8 +63,8 @@ def run_preflight(probe: Probe, url: str) -> None:
 
     with probe.step("TCP connect") as step:
         sock = client.dialer.connect(addresses, connect_port, connect_host)
-        peer = sock.getpeername()
-        step.detail = f"connected to {peer[0]}:{peer[1]}"
+        peer_host, peer_port = sock.getpeername()[:2]
+        step.detail = f"connected to {f'[{peer_host}]' if ':' in peer_host else peer_host}:{peer_port}"
 
     try:
         if scheme == "https":
