@@ -1,10 +1,21 @@
 """Harbor (`harbor`): another Harbor instance."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from endpoints.probe.result import Category
 from endpoints.providers._common import add_error, base_of, path_of, reject_v2_path, require_access_id
 from endpoints.providers.base import FieldErrors, Provider, UrlMode
 
+if TYPE_CHECKING:
+    from endpoints.probe.engine import Probe, StepFailed
+    from endpoints.probe.target import Target
+
 # Paths of Harbor's web UI and API: pasting one from the browser is a common mistake.
 UI_PATH_PREFIXES = ("/harbor", "/api", "/account")
+# How a token realm that Harbor announces but this server cannot reach fails.
+UNREACHABLE = (Category.DNS, Category.CONNECT, Category.TIMEOUT, Category.TLS)
 
 
 class Harbor(Provider):
@@ -45,3 +56,63 @@ class Harbor(Provider):
             reject_v2_path(errors, url)
         require_access_id(errors, access_id, secret_given, "a Harbor user name or robot$name")
         return errors
+
+    def check(self, probe: Probe, target: Target) -> None:
+        from endpoints.probe.engine import StepFailed  # the engine imports the providers
+        from endpoints.probe.flows import check_registry_v2
+
+        version = api_version(probe, target)
+        try:
+            check_registry_v2(probe, target, target.url)
+        except StepFailed as failure:
+            explain_unreachable_realm(probe, failure, target.url)
+            raise
+        if version:
+            probe.succeed(f"{probe.summary.removesuffix('.')} (Harbor API {version}).")
+
+
+def api_version(probe: Probe, target: Target) -> str:
+    """Harbor's `/api/version` ("v2.0"), as Harbor's own adapter reads it first; "" on a 404."""
+    from endpoints.probe.engine import StepFailed
+    from endpoints.probe.flows import status_failure
+
+    url = f"{target.url.rstrip('/')}/api/version"
+    with probe.step(f"GET {url}") as step:
+        auth = (target.access_id, target.access_secret) if target.access_id else None
+        response = probe.http.request("GET", url, auth=auth)
+        step.detail = f"HTTP {response.status}"
+        if response.status == 404:
+            probe.warn(f"{url} answered 404: this looks like Harbor 1.x or not Harbor; only the "
+                       "registry API (/v2/) was checked.")
+            return ""
+        if not 200 <= response.status < 300:
+            raise status_failure(response, url, target.has_credentials, target.access_id)
+        body = response.json()
+        version = body.get("version") if isinstance(body, dict) else None
+        if not isinstance(version, str) or not version:
+            raise StepFailed(
+                Category.NOT_REGISTRY,
+                f"{url} answered {response.status} but not with Harbor's version JSON",
+                f"{base_of(target.url)} does not serve Harbor's API: enter the Harbor's external URL "
+                "(the address of its web portal, without a page path), or choose the Docker Registry "
+                "provider for a plain registry.",
+            )
+        step.detail = f"Harbor API {version[:20]}"
+        return version[:20]
+
+
+def explain_unreachable_realm(probe: Probe, failure: StepFailed, url: str) -> None:
+    """Harbor #11101 / #21389: the realm comes from the remote's external URL, which may name an
+    internal address or drop the port; the generic hint would blame the Endpoint URL."""
+    step = probe.steps[-1] if probe.steps else None
+    if step is None or step.ok or not step.name.startswith("Token from ") or (
+        failure.category not in UNREACHABLE
+    ):
+        return
+    realm = step.name.removeprefix("Token from ")
+    failure.hint = (
+        f"The token service at {realm} is not reachable from here: check the remote Harbor's "
+        "external URL (hostname/externalURL in harbor.yml), which Harbor puts in its token realm; "
+        f"this endpoint uses {base_of(url)}."
+    )
+    step.hint = probe.scrub(failure.hint)  # the step was recorded with the generic hint
