@@ -1,9 +1,21 @@
 """Docker Hub (`docker-hub`): the URL is fixed; images go through registry-1.docker.io."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from endpoints.probe.result import Category
 from endpoints.providers._common import add_error, require_access_id, require_fixed_url
 from endpoints.providers.base import FieldErrors, Provider, UrlMode
 
+if TYPE_CHECKING:
+    from endpoints.probe.engine import Probe
+    from endpoints.probe.target import Target
+
 DOCKER_HUB_URL = "https://hub.docker.com"
+LOGIN_URL = f"{DOCKER_HUB_URL}/v2/auth/token"
+# Whatever the stored URL says, images come from here (its realm is https://auth.docker.io/token).
+REGISTRY_URL = "https://registry-1.docker.io"
 # Organization access tokens are refused by the Docker Hub login this provider uses.
 ORG_TOKEN_PREFIX = "dckr_oat_"
 
@@ -47,3 +59,80 @@ class DockerHub(Provider):
             )
         require_access_id(errors, access_id, secret_given, "your Docker ID")
         return errors
+
+    def check(self, probe: Probe, target: Target) -> None:
+        from endpoints.probe.flows import check_registry_v2  # the engine imports the providers
+
+        if not target.has_credentials:
+            check_anonymous(probe)
+            return
+        login(probe, target)
+        check_registry_v2(probe, target, REGISTRY_URL)
+
+
+def login(probe: Probe, target: Target) -> None:
+    """What Harbor's Docker Hub adapter does first: without it, replication fails even when
+    the registry accepts the credentials (Harbor #14953)."""
+    from endpoints.probe.engine import StepFailed
+    from endpoints.probe.flows import status_failure
+
+    with probe.step("Docker Hub login") as step:
+        response = probe.http.request(
+            "POST", LOGIN_URL, json_body={"identifier": target.access_id, "secret": target.access_secret}
+        )
+        step.detail = f"HTTP {response.status}"
+        if response.status in (401, 403):
+            raise StepFailed(
+                Category.AUTH,
+                f"{LOGIN_URL} answered {response.status}: Docker Hub rejected the Docker ID or "
+                "password/access token",
+                f"Check the Docker ID “{target.access_id}” (the user name, not the e-mail address) and "
+                "the password or personal access token (dckr_pat_…, required with two-factor "
+                "authentication or SSO). Organization names and organization access tokens "
+                "(dckr_oat_…) need the Docker Registry provider with https://index.docker.io.",
+            )
+        if response.status == 429:
+            failure = status_failure(response, f"the Docker Hub login {LOGIN_URL}", True)
+            failure.hint = (
+                "Docker Hub limits logins and locks them for a while after failed attempts: wait "
+                "and test again. To store new credentials now, use Save anyway."
+            )
+            raise failure
+        if not 200 <= response.status < 300:
+            raise status_failure(response, LOGIN_URL, True, target.access_id)
+        body = response.json()
+        token = body.get("access_token") if isinstance(body, dict) else None
+        if not isinstance(token, str) or not token:
+            raise StepFailed(
+                Category.PROVIDER, f"{LOGIN_URL} answered {response.status} without an access token",
+                "Docker Hub's login is misbehaving: check https://www.dockerstatus.com and test again.",
+            )
+        probe.add_sensitive(token)
+        step.detail = f"logged in as {target.access_id}"
+
+
+def check_anonymous(probe: Probe) -> None:
+    """Public images need an anonymous token from the realm: fetch one instead of stopping at
+    the challenge, so a blocked auth.docker.io shows up here and not at the first pull."""
+    from endpoints.probe.flows import fetch_bearer_token, looks_like_registry, parse_challenge, status_failure
+
+    v2_url = f"{REGISTRY_URL}/v2/"
+    with probe.step(f"GET {v2_url}") as step:
+        response = probe.http.request("GET", v2_url)
+        step.detail = f"HTTP {response.status}"
+        if 200 <= response.status < 300 and looks_like_registry(response):
+            # An open mirror that ENDPOINT_CONNECT_TO puts in Docker Hub's place.
+            probe.succeed(f"Reachable: {v2_url} answers without authentication.")
+            return
+        challenge = parse_challenge(response.headers.get("WWW-Authenticate", ""))
+        if response.status != 401 or challenge is None or challenge.scheme != "bearer":
+            raise status_failure(response, v2_url, False)
+        step.detail = "HTTP 401, Bearer challenge"
+    token = fetch_bearer_token(probe, v2_url, challenge, "", "")
+    with probe.step(f"GET {v2_url} (anonymous token)") as step:
+        response = probe.http.request("GET", v2_url, headers={"Authorization": f"Bearer {token}"})
+        step.detail = f"HTTP {response.status}"
+        if not 200 <= response.status < 300:
+            raise status_failure(response, v2_url, False)
+    probe.succeed(f"Reachable anonymously via token service {challenge.realm}: public images only, "
+                  "with Docker Hub's lower anonymous pull limits.")

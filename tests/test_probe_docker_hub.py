@@ -1,0 +1,129 @@
+"""Test Connection for the Docker Hub provider against emulated hub.docker.com,
+registry-1.docker.io and auth.docker.io (one TLS server, ENDPOINT_CONNECT_TO)."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from tests.fixtures.docker_hub_emulator import (
+    AUTH_HOST,
+    HOSTS,
+    HUB_HOST,
+    REALM,
+    REGISTRY_HOST,
+    DockerHubEmulator,
+)
+from tests.fixtures.emulators import Reply
+from tests.fixtures.probing import check, failed_step, shown, step_named
+
+pytestmark = pytest.mark.django_db
+
+URL = "https://hub.docker.com"
+V2 = f"https://{REGISTRY_HOST}/v2/"
+
+
+@pytest.fixture
+def hub(emulate) -> DockerHubEmulator:
+    docker_hub = DockerHubEmulator()
+    docker_hub.server = emulate(HOSTS, docker_hub)
+    return docker_hub
+
+
+def check_hub(hub: DockerHubEmulator, username: str = "", password: str = "", *, verify: bool = True):
+    assert hub.server is not None
+    return check(URL, username, password, provider="docker-hub", verify=verify,
+                 ca_pem=hub.server.ca_pem if verify else "")
+
+
+def test_it_logs_in_then_authenticates_at_the_registry_with_a_personal_access_token(hub):
+    verdict = check_hub(hub, "jack", hub.personal_access_token)
+
+    assert verdict.ok and verdict.category == "ok", verdict.as_json()
+    assert verdict.summary == f"Authenticated as jack via token service {REALM}."
+    assert step_named(verdict, "Docker Hub login").detail == "logged in as jack"
+    assert step_named(verdict, f"GET {V2} (authenticated)").ok
+    # Over the wire: the login's JSON, then the registry's own token flow with Basic.
+    (login,) = hub.to(HUB_HOST)
+    assert login.method == "POST" and login.path == "/v2/auth/token"
+    assert login.headers["content-type"] == "application/json"
+    assert login.json() == {"identifier": "jack", "secret": hub.personal_access_token}
+    (token,) = hub.to(AUTH_HOST)
+    assert token.query == {"service": "registry.docker.io"}
+    basic = base64.b64encode(f"jack:{hub.personal_access_token}".encode()).decode()
+    assert token.headers["authorization"] == f"Basic {basic}"
+    assert hub.to(REGISTRY_HOST)[-1].headers["authorization"] == f"Bearer {hub.registry_tokens[0]}"
+    text = shown(verdict)
+    assert hub.personal_access_token not in text
+    assert hub.hub_tokens[0] not in text and hub.registry_tokens[0] not in text
+
+
+def test_it_says_auth_at_the_login_step_and_never_reaches_the_registry(hub):
+    verdict = check_hub(hub, "jack", "wrong-Hub-password-2")
+
+    assert verdict.category == "auth"
+    step = failed_step(verdict)
+    assert step.name == "Docker Hub login"
+    assert "Docker Hub rejected the Docker ID or password/access token" in step.detail
+    assert "“jack”" in step.hint and "personal access token" in step.hint
+    assert hub.to(REGISTRY_HOST) == [] and hub.to(AUTH_HOST) == []
+    assert "wrong-Hub-password-2" not in shown(verdict)
+
+
+def test_it_reports_anonymous_access_healthy_with_an_anonymous_token(hub):
+    verdict = check_hub(hub)
+
+    assert verdict.ok and verdict.category == "ok", verdict.as_json()
+    assert verdict.summary.startswith(f"Reachable anonymously via token service {REALM}")
+    assert "public images only" in verdict.summary
+    assert verdict.warnings == []
+    assert step_named(verdict, f"Token from {REALM}").ok
+    assert step_named(verdict, f"GET {V2} (anonymous token)").detail == "HTTP 200"
+    assert hub.to(HUB_HOST) == []  # no login without credentials
+    (token,) = hub.to(AUTH_HOST)
+    assert "authorization" not in token.headers
+    assert hub.registry_tokens[0] not in shown(verdict)
+
+
+def test_it_says_rate_limited_when_the_login_is_throttled(hub):
+    hub.login_reply = Reply(429, {"message": "too many failed login attempts"}, {"Retry-After": "600"})
+
+    verdict = check_hub(hub, "jack", hub.password)
+
+    assert verdict.category == "rate_limited"
+    step = failed_step(verdict)
+    assert step.name == "Docker Hub login"
+    assert "429" in step.detail and "Retry-After: 600" in step.detail
+    assert "wait and test again" in step.hint and "Save anyway" in step.hint
+    assert hub.to(REGISTRY_HOST) == []
+    assert hub.password not in shown(verdict)
+
+
+def test_it_still_works_with_verify_remote_cert_off(hub):
+    """Harbor #8965: the checkbox was ignored for Docker Hub; here every host honours it."""
+    verdict = check_hub(hub, "jack", hub.password, verify=False)
+
+    assert verdict.ok, verdict.as_json()
+    assert any("Verify Remote Cert is off" in w and HUB_HOST in w for w in verdict.warnings)
+    assert any("Verify Remote Cert is off" in w and REGISTRY_HOST in w for w in verdict.warnings)
+    assert hub.password not in shown(verdict)
+
+
+def test_without_verify_off_and_without_the_ca_the_certificate_is_refused_at_login(hub):
+    verdict = check(URL, "jack", hub.password, provider="docker-hub")
+
+    assert verdict.category == "tls"
+    assert failed_step(verdict).name == "TLS"
+    assert hub.to(HUB_HOST) == []
+
+
+def test_an_organization_access_token_stops_at_input_without_any_request(hub):
+    verdict = check_hub(hub, "acme", "dckr_oat_Org-Token-For-Acme")
+
+    assert verdict.category == "invalid"
+    step = failed_step(verdict)
+    assert step.name == "Check input"
+    assert "Docker Registry provider" in step.detail and "https://index.docker.io" in step.detail
+    assert hub.server.requests == []
+    assert "dckr_oat_Org-Token-For-Acme" not in shown(verdict)
