@@ -1,10 +1,23 @@
 """Huawei SWR (`huawei-SWR`): the SWR docker login user `<region>@<AK>` and its login key."""
 
+from __future__ import annotations
+
 import re
+from typing import TYPE_CHECKING
 
 from endpoints.providers._common import add_error, host_of, reject_v2_path, require_access_id
 from endpoints.providers.base import FieldErrors, Provider, UrlMode
 
+if TYPE_CHECKING:
+    from endpoints.probe.engine import Probe
+    from endpoints.probe.target import Target
+
+LOGIN_HINT = (
+    "SWR refused the login. Access ID must be the login user <region>@<AK> for this URL's region, "
+    "and Access Secret the login key generated from the AK/SK: the -p value of a long-term login "
+    "command (SWR console → Generate Login Command), not the SK itself and not the account "
+    "password. A temporary login command stops working after 24 hours."
+)
 LOGIN_USER_RE = re.compile(r"^(?P<region>[a-z]{2}(?:-[a-z]+)+-\d+)@[A-Za-z0-9]+$")
 SWR_HOST_RE = re.compile(r"^swr\.(?P<region>[a-z0-9-]+)\.myhuaweicloud\.(?:com|eu)$")
 
@@ -53,3 +66,12 @@ class HuaweiSwr(Provider):
             )
         require_access_id(errors, access_id, secret_given, "the SWR login user <region>@<AK>")
         return errors
+
+    def check(self, probe: Probe, target: Target) -> None:
+        """A real `/v2/` check with the login user and key (Harbor's SWR check sends nothing)."""
+        # The probe package imports the provider registry, so its modules are imported here.
+        from endpoints.probe.flows import check_registry_v2
+        from endpoints.providers._auth_hint import auth_hint
+
+        with auth_hint(probe, LOGIN_HINT):
+            check_registry_v2(probe, target, target.url)
