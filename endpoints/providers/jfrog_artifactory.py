@@ -1,7 +1,30 @@
 """JFrog Artifactory (`jfrog-artifactory`): the Artifactory base URL; repositories come from rules."""
 
-from endpoints.providers._common import add_error, base_of, path_of, reject_v2_path, require_access_id
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from endpoints.probe.result import Category
+from endpoints.providers._common import (
+    add_error,
+    base_of,
+    host_of,
+    path_of,
+    reject_v2_path,
+    require_access_id,
+)
 from endpoints.providers.base import FieldErrors, Provider, UrlMode
+
+if TYPE_CHECKING:
+    from endpoints.probe.engine import Probe, StepFailed
+    from endpoints.probe.target import Target
+
+# Docker's "repository path" access method serves /v2/ at the base URL; the subdomain and
+# port methods do not (goharbor/harbor#13604, #13457).
+OTHER_ACCESS_METHODS = (
+    "if your Artifactory uses the subdomain or port access method, use the Docker Registry "
+    "provider with the repository's own URL"
+)
 
 
 class JfrogArtifactory(Provider):
@@ -42,3 +65,53 @@ class JfrogArtifactory(Provider):
             reject_v2_path(errors, url)
         require_access_id(errors, access_id, secret_given, "the Artifactory username")
         return errors
+
+    def check(self, probe: Probe, target: Target) -> None:
+        from endpoints.probe.engine import StepFailed
+        from endpoints.probe.flows import check_registry_v2
+
+        base = target.url.rstrip("/")
+        ping(probe, base)
+        try:
+            check_registry_v2(probe, target, base)
+        except StepFailed as failure:
+            explain_missing_docker_api(probe, failure, base)
+            raise
+
+
+def ping(probe: Probe, base: str) -> None:
+    """Artifactory's own health check: tells "not Artifactory" apart from "no Docker API here"."""
+    from endpoints.probe.engine import StepFailed
+
+    url = base + "/artifactory/api/system/ping"
+    with probe.step("Artifactory ping") as step:
+        response = probe.http.request("GET", url)
+        step.detail = f"HTTP {response.status}"
+        if response.status == 200 and response.body.strip() == b"OK":
+            step.detail = "Artifactory is up (api/system/ping answered OK)"
+        elif response.status in (401, 403):
+            step.detail += ": Artifactory allows no anonymous ping; the login is checked below"
+        elif response.status >= 500:
+            raise StepFailed(
+                Category.HTTP, f"{url} answered HTTP {response.status}",
+                f"Artifactory at {host_of(base)} reports a problem: check its service status and logs.",
+            )
+        else:
+            probe.warn(
+                f"{url} answered HTTP {response.status}, not OK: {base} may not be the Artifactory "
+                "base URL; the registry check decides."
+            )
+
+
+def explain_missing_docker_api(probe: Probe, failure: StepFailed, base: str) -> None:
+    """A 404 or a web page at /v2/: the URL form Artifactory needs, in words."""
+    step = probe.steps[-1]
+    if failure.category != Category.NOT_REGISTRY or not step.name.startswith(f"GET {base}/v2/"):
+        return
+    if "answered 404" in failure.detail:
+        found = "Artifactory answered 404 at /v2/"
+    else:
+        found = "A web page (the Artifactory UI?) answered at /v2/ instead of the Docker API"
+    failure.hint = (f"{found}: enter the Artifactory base URL (e.g. https://acme.jfrog.io); "
+                    f"{OTHER_ACCESS_METHODS}.")
+    step.hint = probe.scrub(failure.hint)  # the step was recorded with flows' generic hint
