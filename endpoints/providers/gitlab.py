@@ -1,11 +1,23 @@
 """GitLab (`gitlab`): the container registry URL, a username and a personal access token."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from endpoints.probe.result import Category
 from endpoints.providers._common import add_error, host_of, reject_v2_path, require_access_id
 from endpoints.providers.base import FieldErrors, Provider, UrlMode
+
+if TYPE_CHECKING:
+    from endpoints.probe.engine import Probe
+    from endpoints.probe.target import Target
 
 # GitLab.com's web and API host; its container registry is registry.gitlab.com.
 GITLAB_COM_WEB_HOSTS = ("gitlab.com", "www.gitlab.com")
 GITLAB_COM_REGISTRY_URL = "https://registry.gitlab.com"
+# Scopes replication needs, and what for (`api` includes them all).
+NEEDED_SCOPES = (("read_registry", "pull"), ("write_registry", "push"), ("read_api", "list projects"))
 
 
 class GitLab(Provider):
@@ -43,3 +55,75 @@ class GitLab(Provider):
             reject_v2_path(errors, url)
         require_access_id(errors, access_id, secret_given, "your GitLab username")
         return errors
+
+    def check(self, probe: Probe, target: Target) -> None:
+        from endpoints.probe.flows import check_registry_v2  # the engine imports the providers
+        from endpoints.providers._auth_hint import auth_hint
+
+        api_url = find_api(probe, target.url)
+        with auth_hint(probe, (
+            f"GitLab refused “{target.access_id}” with this token: enter your GitLab username and a "
+            "personal access token (glpat-…) with the read_registry scope (write_registry to push) "
+            "that has not expired or been revoked, not your GitLab password."
+        )):
+            check_registry_v2(probe, target, target.url)
+        if target.access_secret:
+            check_token_scopes(probe, api_url, target.access_secret)
+
+
+def find_api(probe: Probe, url: str) -> str:
+    """The registry's Bearer realm (https://gitlab.com/jwt/auth) is on the GitLab host, which
+    also serves the API Harbor's GitLab adapter calls; no Bearer challenge, no GitLab."""
+    from endpoints.probe.engine import StepFailed
+    from endpoints.probe.flows import looks_like_registry, parse_challenge, status_failure
+
+    v2_url = f"{url.rstrip('/')}/v2/"
+    with probe.step("GitLab API host") as step:
+        response = probe.http.request("GET", v2_url)
+        challenge = parse_challenge(response.headers.get("WWW-Authenticate", ""))
+        if challenge is not None and challenge.scheme == "bearer" and challenge.realm:
+            parts = urlsplit(challenge.realm)
+            api_url = f"{parts.scheme}://{parts.netloc}{parts.path.removesuffix('/jwt/auth')}"
+            step.detail = f"realm {challenge.realm} → API {api_url}"
+            return api_url
+        if response.status == 429 or response.status >= 500:
+            raise status_failure(response, v2_url, False)
+        registry = looks_like_registry(response)
+        raise StepFailed(
+            Category.PROVIDER if registry else Category.NOT_REGISTRY,
+            f"{v2_url} answered HTTP {response.status} without GitLab's Bearer challenge"
+            + ("" if registry else ", and not like a registry"),
+            f"This is not a GitLab container registry URL: use the registry URL (e.g. "
+            f"{GITLAB_COM_REGISTRY_URL}), not the GitLab web URL. Self-managed GitLab shows it on a "
+            "project's Deploy → Container Registry page.",
+        )
+
+
+def check_token_scopes(probe: Probe, api_url: str, token: str) -> None:
+    """Read the token's scopes: a token without write_registry passes the /v2/ check but
+    fails the first push. Older GitLab and non-personal tokens cannot answer: a warning."""
+    from endpoints.probe.flows import status_failure
+
+    url = f"{api_url}/api/v4/personal_access_tokens/self"
+    with probe.step("GitLab token scopes") as step:
+        response = probe.http.request("GET", url, headers={"PRIVATE-TOKEN": token})
+        step.detail = f"HTTP {response.status}"
+        body = response.json()
+        scopes = body.get("scopes") if isinstance(body, dict) else None
+        if response.status in (401, 403, 404) or (response.status == 200 and not isinstance(scopes, list)):
+            probe.warn(
+                f"The token's scopes could not be read ({url} answered HTTP {response.status}: GitLab "
+                "before 15.5, or not a personal access token); make sure it has read_registry to pull "
+                "and write_registry to push."
+            )
+            return
+        if response.status != 200:
+            raise status_failure(response, url, True)
+        scopes = [str(scope) for scope in scopes]
+        step.detail = f"scopes: {', '.join(scopes) or 'none'}"
+        for scope, purpose in NEEDED_SCOPES:
+            if scope not in scopes and "api" not in scopes:
+                probe.warn(
+                    f"The token lacks the {scope} scope, so replication cannot {purpose}: create a token "
+                    f"with {scope} (User settings → Access tokens) and enter it here."
+                )
