@@ -147,7 +147,9 @@ def explain_refused_key(probe: Probe, failure: StepFailed, key: dict) -> None:
     """Turn Google's 400/401/403 for the key into what to fix: the key itself or a missing role."""
     step, status = probe.steps[-1], ANSWERED_RE.search(failure.detail)
     at_token = step.name.startswith("Token from")
-    if not status or not (at_token or step.name.endswith("(authenticated)")):
+    if failure.category not in (Category.AUTH, Category.HTTP) or not status or not (
+        at_token or step.name.endswith("(authenticated)")
+    ):
         return
     if status[1] == "400" and at_token:
         hint = f"Google could not read the key (Unable to parse json key): paste {WHOLE_KEY}."
