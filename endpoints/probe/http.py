@@ -50,7 +50,10 @@ from endpoints.probe.errors import OutboundError
 from endpoints.probe.result import Category
 from endpoints.probe.sockets import Clock, DeadlineSocket, DeadlineSSLContext, open_connection
 
-__all__ = ["BODY_CAP", "MAX_REDIRECTS", "OutboundClient", "OutboundError", "Response", "USER_AGENT"]
+__all__ = [
+    "BODY_CAP", "MAX_REDIRECTS", "USER_AGENT", "OutboundClient", "OutboundError", "Response",
+    "credentials_in", "deadline_error", "origin_of", "proxy_for",
+]
 
 BODY_CAP = 64 * 1024
 MAX_REDIRECTS = 3
