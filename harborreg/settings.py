@@ -10,7 +10,8 @@ import environ
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+if not env.bool("HARBORREG_IGNORE_DOTENV", default=False):  # the test suite ignores .env
+    environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DATA_DIR = Path(env.str("HARBORREG_DATA_DIR", default=str(BASE_DIR / "data")))
 

@@ -2,6 +2,7 @@
 
 import os
 
+os.environ["HARBORREG_IGNORE_DOTENV"] = "true"  # a developer's .env must not steer the tests
 os.environ.setdefault("SECRET_KEY", "tests-only-signing-key-not-used-anywhere-else")
 # A test-only Fernet key; production keys come from the environment or a key file.
 os.environ.setdefault("REGISTRY_SECRET_KEYS", "test1=dhj4DW2ML6gVeKCAJiZ8XP4WqQFKc1aJbbGO2197s88=")
