@@ -85,7 +85,7 @@ def test_it_creates_an_endpoint_after_a_successful_test_connection(
 
     mark_document(page)
     page.get_by_role("button", name="Test Connection").click()
-    result = page.locator("#test-result [role=status]")
+    result = page.locator("#test-result[role=status]")
     expect(result).to_contain_text("Connection tested successfully.")
     expect(result).not_to_contain_text("Connection failed")
     assert still_same_document(page), "Test Connection reloaded the page"
@@ -132,7 +132,7 @@ def test_editing_the_description_keeps_the_stored_secret(
     # The blank box means "use the stored secret": the real registry accepts it.
     mark_document(page)
     page.get_by_role("button", name="Test Connection").click()
-    expect(page.locator("#test-result [role=status]")).to_contain_text("Connection tested successfully.")
+    expect(page.locator("#test-result[role=status]")).to_contain_text("Connection tested successfully.")
     assert still_same_document(page)
 
     page.locator("#id_description").fill("Pull-through cache for CI")
@@ -227,7 +227,7 @@ def test_the_form_works_without_javascript(browser, live_server, browser_owner, 
         page.locator("#id_access_secret").fill(remote.password)
         page.get_by_role("button", name="Test Connection").click()
         page.wait_for_url("**/registries/test/")
-        expect(page.locator("#test-result [role=status]")).to_contain_text("Connection tested successfully.")
+        expect(page.locator("#test-result[role=status]")).to_contain_text("Connection tested successfully.")
         # The secret is not sent back to the browser, but the form keeps it (encrypted).
         expect(page.locator("#id_access_secret")).to_have_value("")
         expect(page.locator("#secret-pending")).to_be_visible()
