@@ -118,8 +118,12 @@ def test_it_names_the_external_url_when_the_realm_drops_the_port(harbor, setting
     assert f"this endpoint uses {URL}:8443" in step.hint
 
 
-def test_it_says_not_registry_when_api_version_answers_a_web_page(harbor):
-    harbor.version_reply = Reply(200, "<html><body>Welcome</body></html>", {"Content-Type": "text/html"})
+@pytest.mark.parametrize("reply", [
+    Reply(200, "<html><body>Welcome</body></html>", {"Content-Type": "text/html"}),
+    Reply(200, {"version": "<b>1.4.2-beta of something else</b>"}),
+], ids=["web page", "another API"])
+def test_it_says_not_registry_when_api_version_is_not_harbors(harbor, reply):
+    harbor.version_reply = reply
 
     verdict = check_harbor(harbor, "robot$ci", harbor.password)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from endpoints.probe.result import Category
@@ -16,6 +17,8 @@ if TYPE_CHECKING:
 UI_PATH_PREFIXES = ("/harbor", "/api", "/account")
 # How a token realm that Harbor announces but this server cannot reach fails.
 UNREACHABLE = (Category.DNS, Category.CONNECT, Category.TIMEOUT, Category.TLS)
+# What Harbor's /api/version says ("v2.0"); anything else is not Harbor's API.
+API_VERSION_RE = re.compile(r"v\d{1,3}(\.\d{1,3}){0,2}")
 
 
 class Harbor(Provider):
@@ -89,7 +92,7 @@ def api_version(probe: Probe, target: Target) -> str:
             raise status_failure(response, url, target.has_credentials, target.access_id)
         body = response.json()
         version = body.get("version") if isinstance(body, dict) else None
-        if not isinstance(version, str) or not version:
+        if not isinstance(version, str) or not API_VERSION_RE.fullmatch(version):
             raise StepFailed(
                 Category.NOT_REGISTRY,
                 f"{url} answered {response.status} but not with Harbor's version JSON",
@@ -97,17 +100,16 @@ def api_version(probe: Probe, target: Target) -> str:
                 "(the address of its web portal, without a page path), or choose the Docker Registry "
                 "provider for a plain registry.",
             )
-        step.detail = f"Harbor API {version[:20]}"
-        return version[:20]
+        step.detail = f"Harbor API {version}"
+        return version
 
 
 def explain_unreachable_realm(probe: Probe, failure: StepFailed, url: str) -> None:
     """Harbor #11101 / #21389: the realm comes from the remote's external URL, which may name an
     internal address or drop the port; the generic hint would blame the Endpoint URL."""
     step = probe.steps[-1] if probe.steps else None
-    if step is None or step.ok or not step.name.startswith("Token from ") or (
-        failure.category not in UNREACHABLE
-    ):
+    token_step_failed = step is not None and not step.ok and step.name.startswith("Token from ")
+    if not token_step_failed or failure.category not in UNREACHABLE:
         return
     realm = step.name.removeprefix("Token from ")
     failure.hint = (
