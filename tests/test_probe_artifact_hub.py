@@ -103,8 +103,6 @@ def test_it_warns_that_a_key_id_without_its_secret_is_not_checked(hub):
     assert [r.path for r in hub.server.requests] == ["/api/v1/packages/search"]
 
 
-@pytest.mark.xfail(strict=True, reason="endpoints/probe/http.py strips only Authorization and Cookie "
-                   "on a cross-origin redirect; X-API-KEY-SECRET follows it (asked of the probe owner)")
 def test_the_api_key_secret_does_not_follow_a_redirect_to_another_host(hub, emulate):
     elsewhere = emulate(["elsewhere.example.test"], lambda request: Reply(401, b""))
     hub.redirect_profile_to = "https://elsewhere.example.test/collect"

@@ -117,6 +117,29 @@ class Probe:
         ms = int((time.monotonic() - started - nested_s) * 1000)
         self.steps.append(StepResult(name, ok, max(ms, 0), self.scrub(detail), self.scrub(hint)))
 
+    def revise(self, failure: StepFailed, *, category: str | None = None, hint: str | None = None) -> None:
+        """A provider re-words a failure the shared flow reported: the failure and the step
+        already recorded for it change together."""
+        if category is not None:
+            failure.category = category
+        if hint is not None:
+            failure.hint = hint
+            failed = next((step for step in reversed(self.steps) if not step.ok), None)
+            if failed is not None:
+                failed.hint = self.scrub(hint)
+
+    @contextmanager
+    def advice(self, **hints: str) -> Iterator[None]:
+        """Inside the block, a failure of a category named here gets the provider's hint,
+        e.g. `with probe.advice(auth="Use the RAM AccessKey, not the docker login"):`."""
+        try:
+            yield
+        except StepFailed as failure:
+            hint = hints.get(str(failure.category))
+            if hint:
+                self.revise(failure, hint=hint)
+            raise
+
     def warn(self, message: str) -> None:
         self.warnings.append(self.scrub(message))
 

@@ -25,9 +25,10 @@ class StepFailed(Exception):
     (a pre-flight inside "GET …/v2/") let it pass instead of reporting it twice.
     """
 
-    def __init__(self, category: str, detail: str, hint: str = "") -> None:
+    def __init__(self, category: str, detail: str, hint: str = "", status: int | None = None) -> None:
         super().__init__(detail)
         self.category = category
         self.detail = detail
         self.hint = hint
+        self.status = status  # the HTTP status behind the failure, when there is one
         self.recorded = False

@@ -68,6 +68,7 @@ def status_failure(response: Response, what: str, has_credentials: bool,
             f"{what} answered 429 Too Many Requests" + (f" (Retry-After: {retry})" if retry else ""),
             f"{host} is rate-limiting this server: wait and test again, or use an account "
             "with a higher pull limit.",
+            status=code,
         )
     if code in (401, 403) and has_credentials:
         account = f"“{username}”" if username else "the Access ID"
@@ -77,6 +78,7 @@ def status_failure(response: Response, what: str, has_credentials: bool,
             f"{what} answered {code}: it {verb} the credentials of {account}",
             f"Check Access ID and Access Secret for {host} (a rotated password or an expired "
             "token is the usual cause) and that the account may pull from this registry.",
+            status=code,
         )
     if code == 404:
         return StepFailed(
@@ -84,17 +86,20 @@ def status_failure(response: Response, what: str, has_credentials: bool,
             f"{what} answered 404 Not Found",
             f"No registry API answers at {response.url}: check that Endpoint URL is the "
             "registry's address (not its web page or a repository path).",
+            status=code,
         )
     excerpt = response.excerpt()
     if code == 400 and "HTTPS server" in excerpt:
         return StepFailed(
             Category.HTTP, f"{what} answered 400: the port speaks HTTPS",
             f"Write https:// instead of http:// in Endpoint URL for {host}.",
+            status=code,
         )
     return StepFailed(
         Category.HTTP,
         f"{what} answered HTTP {code}" + (f": {excerpt}" if excerpt else ""),
         f"The registry at {host} answered with an error: check its health and logs.",
+        status=code,
     )
 
 

@@ -57,6 +57,7 @@ __all__ = [
 
 BODY_CAP = 64 * 1024
 MAX_REDIRECTS = 3
+CROSS_ORIGIN_SAFE_HEADERS = {"user-agent", "accept", "accept-language", "content-type"}
 USER_AGENT = f"harborreg/{harborreg.__version__}"
 REDIRECT_CODES = (301, 302, 303, 307, 308)
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -376,7 +377,9 @@ class OutboundClient:
                     "registry itself.",
                 )
             if origin_of(next_url) != origin_of(url):
-                sent = _without(sent, "Authorization", "Cookie")  # credentials stay home
+                # Credentials stay home: of the caller's headers only harmless ones follow
+                # (an API key may travel in any header, e.g. X-API-KEY-SECRET).
+                sent = {k: v for k, v in sent.items() if k.lower() in CROSS_ORIGIN_SAFE_HEADERS}
             if response.status == 303 or (response.status in (301, 302) and method == "POST"):
                 method, body = "GET", None
                 sent = _without(sent, "Content-Type")
