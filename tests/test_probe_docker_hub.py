@@ -4,6 +4,7 @@ registry-1.docker.io and auth.docker.io (one TLS server, ENDPOINT_CONNECT_TO).""
 from __future__ import annotations
 
 import base64
+import socket
 
 import pytest
 
@@ -127,3 +128,36 @@ def test_an_organization_access_token_stops_at_input_without_any_request(hub):
     assert "Docker Registry provider" in step.detail and "https://index.docker.io" in step.detail
     assert hub.server.requests == []
     assert "dckr_oat_Org-Token-For-Acme" not in shown(verdict)
+
+
+def test_an_unreachable_auth_docker_io_fails_the_anonymous_check(emulate, settings):
+    """Pulls of public images need auth.docker.io too: a firewall that only lets
+    registry-1.docker.io through must not pass as healthy."""
+    docker_hub = DockerHubEmulator()
+    docker_hub.server = emulate([HUB_HOST, REGISTRY_HOST], docker_hub)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = sock.getsockname()[1]
+    settings.ENDPOINT_CONNECT_TO = [f"{AUTH_HOST}:443:127.0.0.1:{closed}", *settings.ENDPOINT_CONNECT_TO]
+
+    verdict = check_hub(docker_hub)
+
+    assert verdict.category == "connect"
+    assert failed_step(verdict).name == "TCP connect"
+    step = step_named(verdict, f"Token from {REALM}")
+    assert not step.ok and f"the token service at {REALM} is not reachable" in step.detail
+    assert step.hint.startswith("This server must reach auth.docker.io")
+    assert "firewall" in step.hint and "HTTPS_PROXY" in step.hint
+    assert step.hint in verdict.summary
+
+
+def test_an_open_mirror_in_docker_hubs_place_is_healthy_anonymously(emulate):
+    """ENDPOINT_CONNECT_TO may send registry-1.docker.io to a pull-through mirror."""
+    open_registry = Reply(200, {}, {"Docker-Distribution-API-Version": "registry/2.0"})
+    mirror = emulate([REGISTRY_HOST], lambda request: open_registry)
+
+    verdict = check(URL, provider="docker-hub", ca_pem=mirror.ca_pem)
+
+    assert verdict.ok, verdict.as_json()
+    assert verdict.summary == f"Reachable: {V2} answers without authentication."
+    assert [r.host for r in mirror.requests] == [REGISTRY_HOST]

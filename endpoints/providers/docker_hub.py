@@ -9,13 +9,16 @@ from endpoints.providers._common import add_error, require_access_id, require_fi
 from endpoints.providers.base import FieldErrors, Provider, UrlMode
 
 if TYPE_CHECKING:
-    from endpoints.probe.engine import Probe
+    from endpoints.probe.engine import Probe, StepFailed
     from endpoints.probe.target import Target
 
 DOCKER_HUB_URL = "https://hub.docker.com"
 LOGIN_URL = f"{DOCKER_HUB_URL}/v2/auth/token"
 # Whatever the stored URL says, images come from here (its realm is https://auth.docker.io/token).
 REGISTRY_URL = "https://registry-1.docker.io"
+UNREACHABLE = (Category.DNS, Category.CONNECT, Category.TIMEOUT)
+LOGIN_LIMIT_HINT = ("Docker Hub limits logins and locks them for a while after failed attempts: wait and "
+                    "test again. To store new credentials now, use Save anyway.")
 # Organization access tokens are refused by the Docker Hub login this provider uses.
 ORG_TOKEN_PREFIX = "dckr_oat_"
 
@@ -61,13 +64,18 @@ class DockerHub(Provider):
         return errors
 
     def check(self, probe: Probe, target: Target) -> None:
-        from endpoints.probe.flows import check_registry_v2  # the engine imports the providers
+        from endpoints.probe.engine import StepFailed  # the engine imports the providers
+        from endpoints.probe.flows import check_registry_v2
 
-        if not target.has_credentials:
-            check_anonymous(probe)
-            return
-        login(probe, target)
-        check_registry_v2(probe, target, REGISTRY_URL)
+        try:
+            if not target.has_credentials:
+                check_anonymous(probe)
+                return
+            login(probe, target)
+            check_registry_v2(probe, target, REGISTRY_URL)
+        except StepFailed as failure:
+            explain_unreachable_token_service(probe, failure)
+            raise
 
 
 def login(probe: Probe, target: Target) -> None:
@@ -91,22 +99,16 @@ def login(probe: Probe, target: Target) -> None:
                 "authentication or SSO). Organization names and organization access tokens "
                 "(dckr_oat_…) need the Docker Registry provider with https://index.docker.io.",
             )
-        if response.status == 429:
-            failure = status_failure(response, f"the Docker Hub login {LOGIN_URL}", True)
-            failure.hint = (
-                "Docker Hub limits logins and locks them for a while after failed attempts: wait "
-                "and test again. To store new credentials now, use Save anyway."
-            )
-            raise failure
         if not 200 <= response.status < 300:
-            raise status_failure(response, LOGIN_URL, True, target.access_id)
+            failure = status_failure(response, f"the Docker Hub login {LOGIN_URL}", True)
+            if response.status == 429:
+                failure.hint = LOGIN_LIMIT_HINT
+            raise failure
         body = response.json()
         token = body.get("access_token") if isinstance(body, dict) else None
         if not isinstance(token, str) or not token:
-            raise StepFailed(
-                Category.PROVIDER, f"{LOGIN_URL} answered {response.status} without an access token",
-                "Docker Hub's login is misbehaving: check https://www.dockerstatus.com and test again.",
-            )
+            raise StepFailed(Category.PROVIDER, f"{LOGIN_URL} answered {response.status} without an access "
+                             "token", "Docker Hub's login is misbehaving: check https://www.dockerstatus.com.")
         probe.add_sensitive(token)
         step.detail = f"logged in as {target.access_id}"
 
@@ -136,3 +138,13 @@ def check_anonymous(probe: Probe) -> None:
             raise status_failure(response, v2_url, False)
     probe.succeed(f"Reachable anonymously via token service {challenge.realm}: public images only, "
                   "with Docker Hub's lower anonymous pull limits.")
+
+
+def explain_unreachable_token_service(probe: Probe, failure: StepFailed) -> None:
+    """Docker Hub's hosts are fixed: the network path to auth.docker.io is what to fix."""
+    step = probe.steps[-1] if probe.steps else None
+    if step and not step.ok and step.name.startswith("Token from ") and failure.category in UNREACHABLE:
+        failure.hint = step.hint = (
+            "This server must reach auth.docker.io (Docker Hub's token service) as well as "
+            "registry-1.docker.io and hub.docker.com: allow them in the firewall, or set HTTPS_PROXY."
+        )
