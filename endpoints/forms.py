@@ -10,7 +10,12 @@ from endpoints.models import Registry
 from endpoints.probe.target import Target
 from endpoints.providers import enabled_providers, get_provider
 from endpoints.providers.base import Provider, SecretKind, UrlMode
-from endpoints.validation import URL_CHANGED_MESSAGE, normalize_endpoint_url, origin_changed
+from endpoints.validation import (
+    URL_CHANGED_MESSAGE,
+    describe_certificates,
+    normalize_endpoint_url,
+    origin_changed,
+)
 
 # Fields whose change makes saving run the connection test first.
 CONNECTION_FIELDS = ("provider", "url", "access_id", "verify_remote_cert", "ca_certificate")
@@ -199,6 +204,11 @@ class RegistryForm(forms.ModelForm):
         """Errors that stop a Test Connection (a name is not needed to test)."""
         self.is_valid()
         return {k: v for k, v in self.errors.items() if k not in ("name", "description")}
+
+    def ca_summary(self) -> list[str]:
+        """The CA certificate(s) in the form (or stored), described for the admin."""
+        pem = self.data.get("ca_certificate", "") if self.is_bound else self.instance.ca_certificate
+        return describe_certificates(pem or "") if (pem or "").strip() else []
 
     # --- what the check and the save use ---
 

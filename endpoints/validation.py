@@ -103,3 +103,19 @@ def origin_changed(stored_url: str, new_url: str) -> bool:
         return url_origin(normalize_endpoint_url(stored_url)) != url_origin(normalize_endpoint_url(new_url))
     except ValidationError:
         return True
+
+
+def describe_certificates(pem: str) -> list[str]:
+    """One line per CA certificate: subject, issuer and expiry (empty when unreadable)."""
+    try:
+        certificates = validate_ca_certificate(pem)
+    except ValidationError:
+        return []
+    lines = []
+    for cert in certificates:
+        expiry = cert.not_valid_after_utc
+        lines.append(
+            f"{cert.subject.rfc4514_string()} — issued by {cert.issuer.rfc4514_string()}, "
+            f"valid until {expiry:%Y-%m-%d}"
+        )
+    return lines

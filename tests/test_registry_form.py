@@ -317,3 +317,12 @@ def test_proxy_cache_support_is_shown_for_the_provider(owner_client):
     assert "Docker Hub endpoints can back a proxy-cache project." in hub
     gitlab = owner_client.get("/registries/new/?provider=gitlab").content.decode()
     assert "cannot back a proxy-cache project" in gitlab and "Quay" in gitlab
+
+
+def test_the_form_describes_the_ca_certificate(owner_client, make_registry):
+    trustme = pytest.importorskip("trustme")
+    ca = trustme.CA(organization_name="Example Corp Root")
+    registry = make_registry(ca_certificate=ca.cert_pem.bytes().decode())
+    html = owner_client.get(f"/registries/{registry.pk}/edit/").content.decode()
+    summary = html[html.index('id="ca-summary"'):]
+    assert "O=Example Corp Root" in summary and "valid until 20" in summary
