@@ -4,6 +4,7 @@ Basic credential check, and the authenticated retry."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode, urlsplit
@@ -104,8 +105,22 @@ def status_failure(response: Response, what: str, has_credentials: bool,
 
 
 def check_registry_v2(probe: Probe, target: Target, base_url: str, *,
-                      username: str | None = None, password: str | None = None) -> None:
-    """GET <base>/v2/, follow its challenge with the credentials, retry authenticated."""
+                      username: str | None = None, password: str | None = None,
+                      hints: Mapping[str, str] | None = None,
+                      anonymous_token: bool = False) -> Challenge | None:
+    """GET <base>/v2/, follow its challenge with the credentials, retry authenticated.
+
+    `hints` maps a category to the provider's own advice for a failure of that category
+    (e.g. {"auth": "Use the RAM AccessKey, not the docker login"}). With `anonymous_token`,
+    an anonymous check still fetches a token when challenged, as pulls would: this proves
+    the token service is reachable. Returns the challenge the registry sent, if any.
+    """
+    with probe.advice(**(hints or {})):
+        return _check_registry_v2(probe, target, base_url, username, password, anonymous_token)
+
+
+def _check_registry_v2(probe: Probe, target: Target, base_url: str, username: str | None,
+                       password: str | None, anonymous_token: bool) -> Challenge | None:
     username = target.access_id if username is None else username
     password = target.access_secret if password is None else password
     has_credentials = bool(username or password)
@@ -129,19 +144,25 @@ def check_registry_v2(probe: Probe, target: Target, base_url: str, *,
                     "checked."
                 )
             probe.succeed(f"Reachable: {v2_url} answers without authentication.")
-            return
+            return None
         challenge = parse_challenge(response.headers.get("WWW-Authenticate", ""))
-        if response.status in (401, 403) and not has_credentials:
+        anonymous_bearer = anonymous_token and challenge is not None and challenge.scheme == "bearer"
+        if response.status in (401, 403) and not has_credentials and not anonymous_bearer:
             step.detail = f"HTTP {response.status} (authentication required)"
             probe.warn("Reachable; anonymous access is not allowed.")
             probe.succeed(f"Reachable: {v2_url} answers; anonymous access is not allowed.")
-            return
+            return challenge
         if response.status != 401 or challenge is None:
             raise status_failure(response, v2_url, has_credentials, username)
         step.detail = f"HTTP 401, {challenge.scheme.capitalize()} challenge"
 
     if challenge.scheme == "bearer":
         token = fetch_bearer_token(probe, v2_url, challenge, username, password)
+        if token is None:  # an anonymous token was refused: reachable, but not anonymously
+            probe.warn("Reachable; anonymous access is not allowed.")
+            probe.succeed(f"Reachable: {v2_url} and its token service answer; anonymous access "
+                          "is not allowed.")
+            return challenge
         authorization = f"Bearer {token}"
         via = f"token service {challenge.realm}"
     elif challenge.scheme == "basic":
@@ -154,12 +175,17 @@ def check_registry_v2(probe: Probe, target: Target, base_url: str, *,
             f"Registries speak Bearer or Basic: check that {base_url} is a registry.",
         )
 
-    with probe.step(f"GET {v2_url} (authenticated)") as step:
+    with probe.step(f"GET {v2_url} ({'authenticated' if has_credentials else 'anonymous token'})") as step:
         if authorization:
             response = probe.http.request("GET", v2_url, headers={"Authorization": authorization})
         else:
             response = probe.http.request("GET", v2_url, auth=(username, password))
         step.detail = f"HTTP {response.status}"
+        if response.status in (401, 403) and not has_credentials:
+            probe.warn("Reachable; anonymous access is not allowed.")
+            probe.succeed(f"Reachable: {v2_url} and its token service answer; anonymous access "
+                          "is not allowed.")
+            return challenge
         if not 200 <= response.status < 300:
             raise status_failure(response, v2_url, True, username)
         if not looks_like_registry(response):
@@ -172,12 +198,16 @@ def check_registry_v2(probe: Probe, target: Target, base_url: str, *,
     credentials_went_to = challenge.realm if challenge.scheme == "bearer" else v2_url
     if urlsplit(credentials_went_to).scheme == "http":
         probe.warn(f"The credentials travel unencrypted: {credentials_went_to} is plain http.")
-    who = username or "anonymous"
-    probe.succeed(f"Authenticated as {who} via {via}.")
+    if has_credentials:
+        probe.succeed(f"Authenticated as {username or 'anonymous'} via {via}.")
+    else:
+        probe.succeed(f"Reachable anonymously via {via}: only public images can be pulled.")
+    return challenge
 
 
 def fetch_bearer_token(probe: Probe, v2_url: str, challenge: Challenge,
-                       username: str, password: str) -> str:
+                       username: str, password: str) -> str | None:
+    """The token from the challenge's realm; None when an anonymous token is refused."""
     realm = challenge.realm
     with probe.step(f"Token from {realm or '(no realm)'}") as step:
         parts = urlsplit(realm)
@@ -202,14 +232,20 @@ def fetch_bearer_token(probe: Probe, v2_url: str, challenge: Challenge,
         try:
             response = probe.http.request("GET", token_url, auth=auth)
         except (OutboundError, StepFailed) as exc:
-            # DNS, policy, connect or TLS failed for the realm's host (often its own
-            # pre-flight step already says which): say that it is the token service.
+            # DNS, policy, connect or TLS failed for the realm's host. A pre-flight failure
+            # (StepFailed) already says the registry sent us there; a request failure does not.
+            context = "" if isinstance(exc, StepFailed) else (
+                " The registry names this token service in its challenge: check the remote "
+                "registry's external URL."
+            )
             raise StepFailed(
                 exc.category,
                 f"the token service at {realm} is not reachable from here: {exc.detail}",
-                f"{exc.hint} The registry names this token service in its challenge: check "
-                "the remote registry's external URL.".strip(),
+                f"{exc.hint}{context}".strip(),
             ) from None
+        if response.status in (401, 403) and not (username or password):
+            step.detail = f"HTTP {response.status}: no anonymous token"
+            return None
         if response.status != 200:
             raise status_failure(response, f"the token service {realm}", bool(username), username)
         body = response.json() or {}

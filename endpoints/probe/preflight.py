@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from endpoints.probe import policy, tls
-from endpoints.probe.errors import OutboundError
+from endpoints.probe.errors import OutboundError, StepFailed
 from endpoints.probe.http import deadline_error, origin_of, proxy_for
 from endpoints.probe.result import Category
 from endpoints.probe.sockets import DeadlineSocket
@@ -23,6 +23,21 @@ if TYPE_CHECKING:
 
 
 def run_preflight(probe: Probe, url: str) -> None:
+    """DNS, Address policy, TCP connect and TLS steps for a host the check is about to use."""
+    try:
+        _run_preflight(probe, url)
+    except StepFailed as failure:
+        host = origin_of(url)[1]
+        if host != (urlsplit(probe.target.url).hostname or "").lower():
+            # Not the host the admin typed: the registry sent us there (token realm, redirect).
+            probe.revise(failure, hint=(
+                f"{host} is not in Endpoint URL: the registry sent this server there (its token "
+                f"service or a redirect). {failure.hint.replace(' in Endpoint URL', '')}"
+            ).strip())
+        raise
+
+
+def _run_preflight(probe: Probe, url: str) -> None:
     client = probe.http
     scheme, host, port = origin_of(url)
     proxy = proxy_for(url)

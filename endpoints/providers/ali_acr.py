@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
+from endpoints.probe.engine import Probe
+from endpoints.probe.flows import check_registry_v2
+from endpoints.probe.target import Target
 from endpoints.providers._common import add_error, host_of, require_access_id
+from endpoints.providers.ali_acr_api import read_challenge, temporary_login
 from endpoints.providers.base import FieldErrors, Provider, UrlMode, UrlSuggestion
-
-if TYPE_CHECKING:
-    from endpoints.probe.engine import Probe
-    from endpoints.probe.target import Target
 
 # The regions Harbor's ACR adapter offers (harbor-adapters.md §6).
 ALI_REGIONS: tuple[str, ...] = (
@@ -107,10 +106,6 @@ class AliAcr(Provider):
     def check(self, probe: Probe, target: Target) -> None:
         """The challenge names the region and edition; the AccessKey buys temporary registry
         credentials from the ACR API; those go through the registry v2 flow."""
-        # The probe package imports the provider registry, so its modules are imported here.
-        from endpoints.probe.flows import check_registry_v2
-        from endpoints.providers._auth_hint import auth_hint
-        from endpoints.providers.ali_acr_api import read_challenge, temporary_login
 
         v2_url = target.url.rstrip("/") + "/v2/"
         with probe.step(f"GET {v2_url} (challenge)") as step:
@@ -119,9 +114,9 @@ class AliAcr(Provider):
         with probe.step("ACR temporary credentials") as step:
             login = temporary_login(probe, service, target.access_id, target.access_secret)
             step.detail = f"issued by cr.{service.region}.aliyuncs.com, valid until {login.expires}"
-        with auth_hint(
-            probe,
+        refused = (
             f"The registry refused the temporary credentials issued for the AccessKey {target.access_id}: "
-            f"check that the RAM user belongs to the account of this {service.edition} ({service.region}).",
-        ):
-            check_registry_v2(probe, target, target.url, username=login.username, password=login.password)
+            f"check that the RAM user belongs to the account of this {service.edition} ({service.region})."
+        )
+        check_registry_v2(probe, target, target.url, username=login.username, password=login.password,
+                          hints={"auth": refused})

@@ -9,16 +9,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
-from endpoints.probe.engine import StepFailed
+from endpoints.probe.engine import Probe, StepFailed
 from endpoints.probe.flows import parse_challenge
+from endpoints.probe.http import Response
 from endpoints.probe.result import Category
 from endpoints.providers.aliyun_signing import roa_headers, rpc_query
-
-if TYPE_CHECKING:
-    from endpoints.probe.engine import Probe
-    from endpoints.probe.http import Response
 
 SERVICE_NAME = "registry.aliyuncs.com"
 REGION_RE = re.compile(r"^[a-z]{2}(?:-[a-z0-9]+)+$")  # it becomes part of the API host name

@@ -6,16 +6,12 @@ API key, an endpoint that needs the key.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from endpoints.probe.engine import Probe, StepFailed
+from endpoints.probe.http import Response
 from endpoints.probe.result import Category
+from endpoints.probe.target import Target
 from endpoints.providers._common import require_access_id, require_fixed_url
 from endpoints.providers.base import FieldErrors, Provider, UrlMode
-
-if TYPE_CHECKING:
-    from endpoints.probe.engine import Probe
-    from endpoints.probe.http import Response
-    from endpoints.probe.target import Target
 
 ARTIFACT_HUB_URL = "https://artifacthub.io"  # fixed; ENDPOINT_CONNECT_TO can redirect it
 SEARCH_URL = ARTIFACT_HUB_URL + "/api/v1/packages/search?limit=1"
@@ -53,7 +49,6 @@ class ArtifactHub(Provider):
         return errors
 
     def check(self, probe: Probe, target: Target) -> None:
-        from endpoints.probe.engine import StepFailed
 
         with probe.step("Artifact Hub API") as step:
             response = probe.http.request("GET", SEARCH_URL)
@@ -83,7 +78,6 @@ class ArtifactHub(Provider):
 
 def api_json(response: Response) -> dict:
     """The JSON object of an Artifact Hub API answer, or the failure saying why there is none."""
-    from endpoints.probe.engine import StepFailed
 
     if response.status == 429:
         retry = response.headers.get("Retry-After", "")

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from endpoints.probe.result import Category
+from endpoints.probe.engine import Probe
+from endpoints.probe.flows import check_registry_v2
+from endpoints.probe.target import Target
 from endpoints.providers._common import add_error, base_of, host_of, reject_v2_path, require_access_id
 from endpoints.providers.base import FieldErrors, Provider, UrlMode
-
-if TYPE_CHECKING:
-    from endpoints.probe.engine import Probe, StepFailed
-    from endpoints.probe.target import Target
 
 # Pages of the Azure portal, not registries: pasting the browser URL is a common mistake.
 AZURE_PORTAL_HOSTS = ("portal.azure.com", "portal.azure.cn", "portal.azure.us")
@@ -57,34 +53,17 @@ class AzureAcr(Provider):
     def check(self, probe: Probe, target: Target) -> None:
         """The registry v2 flow: ACR's realm is https://<name>.azurecr.io/oauth2/token and its
         token service answers {"access_token"}, which the flow reads."""
-        from endpoints.probe.engine import StepFailed  # the engine imports the providers
-        from endpoints.probe.flows import check_registry_v2
 
-        try:
-            check_registry_v2(probe, target, target.url)
-        except StepFailed as failure:
-            explain_failure(probe, failure, target)
-            raise
-
-
-def explain_failure(probe: Probe, failure: StepFailed, target: Target) -> None:
-    """ACR's own words for a refusal or a URL that is not a login server."""
-    if failure.category == Category.AUTH:
-        hint = (
-            f"ACR refused “{target.access_id}”. Admin user: enable Admin user (registry → Settings → "
-            "Access keys) and use that user name and password. Service principal: use its application "
-            "(client) ID and a current client secret value, with the AcrPull role (AcrPush to push). "
-            "Token: use the token name and one of its passwords."
-        )
-    elif failure.category == Category.NOT_REGISTRY:
-        hint = (
-            f"No container registry answers at {base_of(target.url)}: enter the registry's login "
-            "server, https://<registry name>.azurecr.io (Azure portal → the registry → Overview → "
-            "Login server)."
-        )
-    else:
-        return
-    failure.hint = hint
-    step = probe.steps[-1] if probe.steps else None
-    if step is not None and not step.ok:
-        step.hint = probe.scrub(hint)  # the step was recorded with the generic hint
+        check_registry_v2(probe, target, target.url, hints={
+            "auth": (
+                f"ACR refused “{target.access_id}”. Admin user: enable Admin user (registry → Settings → "
+                "Access keys) and use that user name and password. Service principal: use its application "
+                "(client) ID and a current client secret value, with the AcrPull role (AcrPush to push). "
+                "Token: use the token name and one of its passwords."
+            ),
+            "not_registry": (
+                f"No container registry answers at {base_of(target.url)}: enter the registry's login "
+                "server, https://<registry name>.azurecr.io (Azure portal → the registry → Overview → "
+                "Login server)."
+            ),
+        })

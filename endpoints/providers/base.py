@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
-if TYPE_CHECKING:
-    from endpoints.probe.engine import Probe
-    from endpoints.probe.target import Target
+from endpoints.probe.engine import Probe
+from endpoints.probe.flows import check_registry_v2
+from endpoints.probe.target import Target
 
 
 class UrlMode(StrEnum):
@@ -71,7 +71,6 @@ class Provider:
 
     def check(self, probe: Probe, target: Target) -> None:
         """The connection check: provider pre-steps, then the registry v2 flow."""
-        from endpoints.probe.flows import check_registry_v2
 
         check_registry_v2(probe, target, target.url)
 

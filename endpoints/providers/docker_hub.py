@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from endpoints.probe.engine import Probe, StepFailed
+from endpoints.probe.flows import check_registry_v2, status_failure
 from endpoints.probe.result import Category
+from endpoints.probe.target import Target
 from endpoints.providers._common import add_error, require_access_id, require_fixed_url
 from endpoints.providers.base import FieldErrors, Provider, UrlMode
-
-if TYPE_CHECKING:
-    from endpoints.probe.engine import Probe, StepFailed
-    from endpoints.probe.target import Target
 
 DOCKER_HUB_URL = "https://hub.docker.com"
 LOGIN_URL = f"{DOCKER_HUB_URL}/v2/auth/token"
 # Whatever the stored URL says, images come from here (its realm is https://auth.docker.io/token).
 REGISTRY_URL = "https://registry-1.docker.io"
 UNREACHABLE = (Category.DNS, Category.CONNECT, Category.TIMEOUT)
+UNREACHABLE_HINT = ("This server must reach auth.docker.io (Docker Hub's token service) as well as "
+                    "registry-1.docker.io and hub.docker.com: allow them in the firewall, or set "
+                    "HTTPS_PROXY.")
 LOGIN_LIMIT_HINT = ("Docker Hub limits logins and locks them for a while after failed attempts: wait and "
                     "test again. To store new credentials now, use Save anyway.")
 # Organization access tokens are refused by the Docker Hub login this provider uses.
@@ -64,25 +64,22 @@ class DockerHub(Provider):
         return errors
 
     def check(self, probe: Probe, target: Target) -> None:
-        from endpoints.probe.engine import StepFailed  # the engine imports the providers
-        from endpoints.probe.flows import check_registry_v2
 
-        try:
-            if not target.has_credentials:
-                check_anonymous(probe)
-                return
+        if target.has_credentials:
             login(probe, target)
-            check_registry_v2(probe, target, REGISTRY_URL)
-        except StepFailed as failure:
-            explain_unreachable_token_service(probe, failure)
-            raise
+        # Anonymous checks still fetch a token, as pulls do: a blocked auth.docker.io shows
+        # up here and not at the first pull.
+        challenge = check_registry_v2(probe, target, REGISTRY_URL, anonymous_token=True, hints={
+            category: UNREACHABLE_HINT for category in UNREACHABLE
+        })
+        if challenge is not None and probe.summary.startswith("Reachable anonymously"):
+            probe.succeed(f"Reachable anonymously via token service {challenge.realm}: public images "
+                          "only, with Docker Hub's lower anonymous pull limits.")
 
 
 def login(probe: Probe, target: Target) -> None:
     """What Harbor's Docker Hub adapter does first: without it, replication fails even when
     the registry accepts the credentials (Harbor #14953)."""
-    from endpoints.probe.engine import StepFailed
-    from endpoints.probe.flows import status_failure
 
     with probe.step("Docker Hub login") as step:
         response = probe.http.request(
@@ -111,40 +108,3 @@ def login(probe: Probe, target: Target) -> None:
                              "token", "Docker Hub's login is misbehaving: check https://www.dockerstatus.com.")
         probe.add_sensitive(token)
         step.detail = f"logged in as {target.access_id}"
-
-
-def check_anonymous(probe: Probe) -> None:
-    """Public images need an anonymous token from the realm: fetch one instead of stopping at
-    the challenge, so a blocked auth.docker.io shows up here and not at the first pull."""
-    from endpoints.probe.flows import fetch_bearer_token, looks_like_registry, parse_challenge, status_failure
-
-    v2_url = f"{REGISTRY_URL}/v2/"
-    with probe.step(f"GET {v2_url}") as step:
-        response = probe.http.request("GET", v2_url)
-        step.detail = f"HTTP {response.status}"
-        if 200 <= response.status < 300 and looks_like_registry(response):
-            # An open mirror that ENDPOINT_CONNECT_TO puts in Docker Hub's place.
-            probe.succeed(f"Reachable: {v2_url} answers without authentication.")
-            return
-        challenge = parse_challenge(response.headers.get("WWW-Authenticate", ""))
-        if response.status != 401 or challenge is None or challenge.scheme != "bearer":
-            raise status_failure(response, v2_url, False)
-        step.detail = "HTTP 401, Bearer challenge"
-    token = fetch_bearer_token(probe, v2_url, challenge, "", "")
-    with probe.step(f"GET {v2_url} (anonymous token)") as step:
-        response = probe.http.request("GET", v2_url, headers={"Authorization": f"Bearer {token}"})
-        step.detail = f"HTTP {response.status}"
-        if not 200 <= response.status < 300:
-            raise status_failure(response, v2_url, False)
-    probe.succeed(f"Reachable anonymously via token service {challenge.realm}: public images only, "
-                  "with Docker Hub's lower anonymous pull limits.")
-
-
-def explain_unreachable_token_service(probe: Probe, failure: StepFailed) -> None:
-    """Docker Hub's hosts are fixed: the network path to auth.docker.io is what to fix."""
-    step = probe.steps[-1] if probe.steps else None
-    if step and not step.ok and step.name.startswith("Token from ") and failure.category in UNREACHABLE:
-        failure.hint = step.hint = (
-            "This server must reach auth.docker.io (Docker Hub's token service) as well as "
-            "registry-1.docker.io and hub.docker.com: allow them in the firewall, or set HTTPS_PROXY."
-        )

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from endpoints.probe.engine import Probe, StepFailed
+from endpoints.probe.flows import check_registry_v2, looks_like_registry, parse_challenge, status_failure
 from endpoints.probe.result import Category
+from endpoints.probe.target import Target
 from endpoints.providers._common import add_error, host_of, reject_v2_path, require_access_id
 from endpoints.providers.base import FieldErrors, Provider, UrlMode
-
-if TYPE_CHECKING:
-    from endpoints.probe.engine import Probe
-    from endpoints.probe.target import Target
 
 # GitLab.com's web and API host; its container registry is registry.gitlab.com.
 GITLAB_COM_WEB_HOSTS = ("gitlab.com", "www.gitlab.com")
@@ -57,16 +55,14 @@ class GitLab(Provider):
         return errors
 
     def check(self, probe: Probe, target: Target) -> None:
-        from endpoints.probe.flows import check_registry_v2  # the engine imports the providers
-        from endpoints.providers._auth_hint import auth_hint
 
         api_url = find_api(probe, target.url)
-        with auth_hint(probe, (
+        refused = (
             f"GitLab refused “{target.access_id}” with this token: enter your GitLab username and a "
             "personal access token (glpat-…) with the read_registry scope (write_registry to push) "
             "that has not expired or been revoked, not your GitLab password."
-        )):
-            check_registry_v2(probe, target, target.url)
+        )
+        check_registry_v2(probe, target, target.url, hints={"auth": refused})
         if target.access_secret:
             check_token_scopes(probe, api_url, target.access_secret)
 
@@ -74,8 +70,6 @@ class GitLab(Provider):
 def find_api(probe: Probe, url: str) -> str:
     """The registry's Bearer realm (https://gitlab.com/jwt/auth) is on the GitLab host, which
     also serves the API Harbor's GitLab adapter calls; no Bearer challenge, no GitLab."""
-    from endpoints.probe.engine import StepFailed
-    from endpoints.probe.flows import looks_like_registry, parse_challenge, status_failure
 
     v2_url = f"{url.rstrip('/')}/v2/"
     with probe.step("GitLab API host") as step:
@@ -102,7 +96,6 @@ def find_api(probe: Probe, url: str) -> str:
 def check_token_scopes(probe: Probe, api_url: str, token: str) -> None:
     """Read the token's scopes: a token without write_registry passes the /v2/ check but
     fails the first push. Older GitLab and non-personal tokens cannot answer: a warning."""
-    from endpoints.probe.flows import status_failure
 
     url = f"{api_url}/api/v4/personal_access_tokens/self"
     with probe.step("GitLab token scopes") as step:

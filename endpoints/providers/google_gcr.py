@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-import re
-from typing import TYPE_CHECKING
 
+from endpoints.probe.engine import Probe, StepFailed
+from endpoints.probe.flows import check_registry_v2
 from endpoints.probe.result import Category
+from endpoints.probe.target import Target
 from endpoints.providers._common import (
     add_error,
     base_of,
@@ -17,10 +18,6 @@ from endpoints.providers._common import (
     require_fixed_access_id,
 )
 from endpoints.providers.base import FieldErrors, Provider, SecretKind, UrlMode, UrlSuggestion
-
-if TYPE_CHECKING:
-    from endpoints.probe.engine import Probe, StepFailed
-    from endpoints.probe.target import Target
 
 GCR_HOSTS: tuple[str, ...] = ("gcr.io", "us.gcr.io", "eu.gcr.io", "asia.gcr.io")
 # Artifact Registry locations: the multi-regions, then the regions (https://<location>-docker.pkg.dev).
@@ -39,7 +36,6 @@ JSON_KEY_ID = "_json_key"
 REQUIRED_KEY_FIELDS = ("client_email", "private_key", "project_id")
 WHOLE_KEY = "the whole service-account JSON key file, braces included"
 # "the token service … answered 401: …" / "… answered HTTP 400: …" (flows.status_failure)
-ANSWERED_RE = re.compile(r"answered (?:HTTP )?(\d{3})\b")
 
 
 class GoogleGcr(Provider):
@@ -121,8 +117,6 @@ class GoogleGcr(Provider):
         return None
 
     def check(self, probe: Probe, target: Target) -> None:
-        from endpoints.probe.engine import StepFailed
-        from endpoints.probe.flows import check_registry_v2
 
         if not target.access_secret:
             # Public images need no key (Harbor refuses this: goharbor/harbor#11724).
@@ -137,30 +131,23 @@ class GoogleGcr(Provider):
             check_registry_v2(probe, target, target.url, username=JSON_KEY_ID,
                               password=target.access_secret)
         except StepFailed as failure:
-            explain_refused_key(probe, failure, key)
+            hint = refused_key_hint(failure.status, key)
+            if hint and failure.category in (Category.AUTH, Category.HTTP):
+                probe.revise(failure, category=Category.AUTH, hint=hint)
             raise
         probe.succeed(f"Authenticated as {key['client_email']} (project {key['project_id']}) with the "
                       "service-account key.")
 
 
-def explain_refused_key(probe: Probe, failure: StepFailed, key: dict) -> None:
-    """Turn Google's 400/401/403 for the key into what to fix: the key itself or a missing role."""
-    step, status = probe.steps[-1], ANSWERED_RE.search(failure.detail)
-    at_token = step.name.startswith("Token from")
-    if failure.category not in (Category.AUTH, Category.HTTP) or not status or not (
-        at_token or step.name.endswith("(authenticated)")
-    ):
-        return
-    if status[1] == "400" and at_token:
-        hint = f"Google could not read the key (Unable to parse json key): paste {WHOLE_KEY}."
-    elif status[1] == "401":
-        hint = (f"Google does not accept this key for {key['client_email']}: the key or the account "
+def refused_key_hint(status: int | None, key: dict) -> str | None:
+    """Google's 400/401/403 for the key, turned into what to fix: the key itself or a role."""
+    if status == 400:
+        return f"Google could not read the key (Unable to parse json key): paste {WHOLE_KEY}."
+    if status == 401:
+        return (f"Google does not accept this key for {key['client_email']}: the key or the account "
                 f"was deleted or disabled. Create a new JSON key and paste {WHOLE_KEY}.")
-    elif status[1] == "403":
-        hint = (f"The service account {key['client_email']} lacks Storage Object Viewer / Artifact "
+    if status == 403:
+        return (f"The service account {key['client_email']} lacks Storage Object Viewer / Artifact "
                 f"Registry Reader (pull) or Writer (push) on project {key['project_id']}: grant the "
                 "role in IAM & Admin → IAM, then test again.")
-    else:
-        return
-    failure.category, failure.hint = Category.AUTH, hint
-    step.hint = probe.scrub(hint)  # the step was recorded with flows' generic hint
+    return None

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
+from endpoints.probe.engine import Probe, StepFailed
+from endpoints.probe.flows import check_registry_v2, status_failure
 from endpoints.probe.result import Category
+from endpoints.probe.target import Target
 from endpoints.providers._common import add_error, base_of, path_of, reject_v2_path, require_access_id
 from endpoints.providers.base import FieldErrors, Provider, UrlMode
-
-if TYPE_CHECKING:
-    from endpoints.probe.engine import Probe, StepFailed
-    from endpoints.probe.target import Target
 
 # Paths of Harbor's web UI and API: pasting one from the browser is a common mistake.
 UI_PATH_PREFIXES = ("/harbor", "/api", "/account")
@@ -61,23 +59,23 @@ class Harbor(Provider):
         return errors
 
     def check(self, probe: Probe, target: Target) -> None:
-        from endpoints.probe.engine import StepFailed  # the engine imports the providers
-        from endpoints.probe.flows import check_registry_v2
 
         version = api_version(probe, target)
-        try:
-            check_registry_v2(probe, target, target.url)
-        except StepFailed as failure:
-            explain_unreachable_realm(probe, failure, target.url)
-            raise
+        # /api/version has reached the Harbor host, so an unreachable host now is the token
+        # realm, which Harbor builds from its external URL (Harbor #11101, #21389).
+        unreachable = (
+            "Check the remote Harbor's external URL (hostname/external_url in harbor.yml), which "
+            f"Harbor puts in its token realm: it must be reachable from here; this endpoint uses "
+            f"{base_of(target.url)}."
+        )
+        check_registry_v2(probe, target, target.url, anonymous_token=True,
+                          hints={category: unreachable for category in UNREACHABLE})
         if version:
             probe.succeed(f"{probe.summary.removesuffix('.')} (Harbor API {version}).")
 
 
 def api_version(probe: Probe, target: Target) -> str:
     """Harbor's `/api/version` ("v2.0"), as Harbor's own adapter reads it first; "" on a 404."""
-    from endpoints.probe.engine import StepFailed
-    from endpoints.probe.flows import status_failure
 
     url = f"{target.url.rstrip('/')}/api/version"
     with probe.step(f"GET {url}") as step:
@@ -102,19 +100,3 @@ def api_version(probe: Probe, target: Target) -> str:
             )
         step.detail = f"Harbor API {version}"
         return version
-
-
-def explain_unreachable_realm(probe: Probe, failure: StepFailed, url: str) -> None:
-    """Harbor #11101 / #21389: the realm comes from the remote's external URL, which may name an
-    internal address or drop the port; the generic hint would blame the Endpoint URL."""
-    step = probe.steps[-1] if probe.steps else None
-    token_step_failed = step is not None and not step.ok and step.name.startswith("Token from ")
-    if not token_step_failed or failure.category not in UNREACHABLE:
-        return
-    realm = step.name.removeprefix("Token from ")
-    failure.hint = (
-        f"The token service at {realm} is not reachable from here: check the remote Harbor's "
-        "external URL (hostname/externalURL in harbor.yml), which Harbor puts in its token realm; "
-        f"this endpoint uses {base_of(url)}."
-    )
-    step.hint = probe.scrub(failure.hint)  # the step was recorded with the generic hint

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
+from endpoints.probe.engine import Probe
+from endpoints.probe.flows import check_registry_v2
+from endpoints.probe.target import Target
 from endpoints.providers._common import add_error, host_of, reject_v2_path, require_access_id
 from endpoints.providers.base import FieldErrors, Provider, UrlMode
-
-if TYPE_CHECKING:
-    from endpoints.probe.engine import Probe
-    from endpoints.probe.target import Target
 
 LOGIN_HINT = (
     "SWR refused the login. Access ID must be the login user <region>@<AK> for this URL's region, "
@@ -69,9 +67,5 @@ class HuaweiSwr(Provider):
 
     def check(self, probe: Probe, target: Target) -> None:
         """A real `/v2/` check with the login user and key (Harbor's SWR check sends nothing)."""
-        # The probe package imports the provider registry, so its modules are imported here.
-        from endpoints.probe.flows import check_registry_v2
-        from endpoints.providers._auth_hint import auth_hint
 
-        with auth_hint(probe, LOGIN_HINT):
-            check_registry_v2(probe, target, target.url)
+        check_registry_v2(probe, target, target.url, hints={"auth": LOGIN_HINT})

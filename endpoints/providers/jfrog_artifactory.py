@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from endpoints.probe.engine import Probe, StepFailed
+from endpoints.probe.flows import check_registry_v2
 from endpoints.probe.result import Category
+from endpoints.probe.target import Target
 from endpoints.providers._common import (
     add_error,
     base_of,
@@ -14,10 +15,6 @@ from endpoints.providers._common import (
     require_access_id,
 )
 from endpoints.providers.base import FieldErrors, Provider, UrlMode
-
-if TYPE_CHECKING:
-    from endpoints.probe.engine import Probe, StepFailed
-    from endpoints.probe.target import Target
 
 # Docker's "repository path" access method serves /v2/ at the base URL; the subdomain and
 # port methods do not (goharbor/harbor#13604, #13457).
@@ -67,21 +64,22 @@ class JfrogArtifactory(Provider):
         return errors
 
     def check(self, probe: Probe, target: Target) -> None:
-        from endpoints.probe.engine import StepFailed
-        from endpoints.probe.flows import check_registry_v2
 
         base = target.url.rstrip("/")
         ping(probe, base)
         try:
             check_registry_v2(probe, target, base)
         except StepFailed as failure:
-            explain_missing_docker_api(probe, failure, base)
+            if failure.category == Category.NOT_REGISTRY:  # a 404 or a web page at /v2/
+                found = ("Artifactory answered 404 at /v2/" if failure.status == 404 else
+                         "A web page (the Artifactory UI?) answered at /v2/ instead of the Docker API")
+                probe.revise(failure, hint=f"{found}: enter the Artifactory base URL (e.g. "
+                                           f"https://acme.jfrog.io); {OTHER_ACCESS_METHODS}.")
             raise
 
 
 def ping(probe: Probe, base: str) -> None:
     """Artifactory's own health check: tells "not Artifactory" apart from "no Docker API here"."""
-    from endpoints.probe.engine import StepFailed
 
     url = base + "/artifactory/api/system/ping"
     with probe.step("Artifactory ping") as step:
@@ -101,17 +99,3 @@ def ping(probe: Probe, base: str) -> None:
                 f"{url} answered HTTP {response.status}, not OK: {base} may not be the Artifactory "
                 "base URL; the registry check decides."
             )
-
-
-def explain_missing_docker_api(probe: Probe, failure: StepFailed, base: str) -> None:
-    """A 404 or a web page at /v2/: the URL form Artifactory needs, in words."""
-    step = probe.steps[-1]
-    if failure.category != Category.NOT_REGISTRY or not step.name.startswith(f"GET {base}/v2/"):
-        return
-    if "answered 404" in failure.detail:
-        found = "Artifactory answered 404 at /v2/"
-    else:
-        found = "A web page (the Artifactory UI?) answered at /v2/ instead of the Docker API"
-    failure.hint = (f"{found}: enter the Artifactory base URL (e.g. https://acme.jfrog.io); "
-                    f"{OTHER_ACCESS_METHODS}.")
-    step.hint = probe.scrub(failure.hint)  # the step was recorded with flows' generic hint

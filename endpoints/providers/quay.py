@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
 
+from endpoints.probe.engine import Probe, StepFailed
+from endpoints.probe.flows import check_registry_v2, status_failure
 from endpoints.probe.result import Category
+from endpoints.probe.target import Target
 from endpoints.providers._common import (
     add_error,
     closest,
@@ -16,10 +18,6 @@ from endpoints.providers._common import (
     require_fixed_access_id,
 )
 from endpoints.providers.base import FieldErrors, Provider, SecretKind, UrlMode
-
-if TYPE_CHECKING:
-    from endpoints.probe.engine import Probe
-    from endpoints.probe.target import Target
 
 JSON_FILE_ID = "json_file"
 REQUIRED_FIELDS = ("account_name", "docker_cli_password")
@@ -76,7 +74,6 @@ class Quay(Provider):
         return errors
 
     def check(self, probe: Probe, target: Target) -> None:
-        from endpoints.probe.flows import check_registry_v2
 
         if not target.access_secret:
             check_registry_v2(probe, target, target.url, username="", password="")
@@ -99,8 +96,6 @@ class Quay(Provider):
 
 def check_api_token(probe: Probe, target: Target, token: str) -> str:
     """The Quay REST API user the oauth2_token belongs to (needed to create organizations)."""
-    from endpoints.probe.engine import StepFailed
-    from endpoints.probe.flows import status_failure
 
     url = target.url.rstrip("/") + "/api/v1/user/"
     with probe.step("Quay API token") as step:
