@@ -91,17 +91,7 @@ class RegistryAdmin(admin.ModelAdmin):
     ]
     actions = ["check_connection", "delete_selected"]
 
-    ENDPOINT_FIELDS = [
-        "provider",
-        "name",
-        "description",
-        "url",
-        "access_id",
-        "access_secret",
-        "clear_secret",
-        "verify_remote_cert",
-        "ca_certificate",
-    ]
+    ENDPOINT_FIELDS = RegistryAdminForm.Meta.fields
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:
