@@ -97,3 +97,19 @@ def test_check_registries_marks_an_undecryptable_secret_unhealthy(make_registry)
     assert code == 1
     registry.refresh_from_db()
     assert registry.status == "unhealthy" and "cannot be decrypted" in registry.status_detail
+
+
+def test_ping_endpoint_exits_2_on_an_unusable_ca_file(tmp_path):
+    bad_ca = tmp_path / "ca.pem"
+    bad_ca.write_text("not a certificate")
+    code, out = run("ping_endpoint", "--provider", "docker-registry", "--url", "https://x.example.com",
+                    "--ca-file", str(bad_ca))
+    assert code == 2 and "[invalid]" in out
+
+
+@pytest.mark.django_db
+def test_check_registries_unknown_names_are_a_usage_error(make_registry):
+    make_registry(name="up")
+    with pytest.raises(CommandError) as exc:
+        call_command("check_registries", "nope")
+    assert exc.value.returncode == 2

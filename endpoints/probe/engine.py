@@ -21,7 +21,7 @@ from endpoints.probe.http import OutboundClient
 from endpoints.probe.preflight import run_preflight
 from endpoints.probe.result import Category, StepResult, Verdict
 from endpoints.probe.target import Target
-from endpoints.validation import normalize_endpoint_url
+from endpoints.validation import normalize_endpoint_url, validate_ca_certificate
 
 __all__ = ["Probe", "StepFailed", "check_input", "run_check"]
 
@@ -155,7 +155,7 @@ class Probe:
             )
         summary = failure.detail
         if failure.hint:
-            summary = f"{failure.detail}. {failure.hint}"
+            summary = f"{failure.detail.rstrip('.')}. {failure.hint}"
         return Verdict(
             False, str(failure.category), self.scrub(summary), self.steps, elapsed, self.warnings
         )
@@ -175,7 +175,13 @@ def check_input(target: Target) -> list[str]:
     except ValidationError as exc:
         return list(exc.messages)
     errors = provider.clean(url, target.access_id, target.access_secret, bool(target.access_secret))
-    return [message for messages in errors.values() for message in messages]
+    problems = [message for messages in errors.values() for message in messages]
+    if target.verify_remote_cert and target.ca_certificate.strip():
+        try:
+            validate_ca_certificate(target.ca_certificate)
+        except ValidationError as exc:
+            problems.extend(exc.messages)
+    return problems
 
 
 def run_check(target: Target, deadline_s: float | None = None) -> Verdict:

@@ -155,6 +155,12 @@ def _check_registry_v2(probe: Probe, target: Target, base_url: str, username: st
         if response.status != 401 or challenge is None:
             raise status_failure(response, v2_url, has_credentials, username)
         step.detail = f"HTTP 401, {challenge.scheme.capitalize()} challenge"
+        if challenge.scheme not in ("bearer", "basic"):
+            raise StepFailed(
+                Category.PROVIDER,
+                f"the registry asks for the unsupported authentication scheme “{challenge.scheme}”",
+                f"Registries speak Bearer or Basic: check that {base_url} is a registry.",
+            )
 
     if challenge.scheme == "bearer":
         token = fetch_bearer_token(probe, v2_url, challenge, username, password)
@@ -165,15 +171,9 @@ def _check_registry_v2(probe: Probe, target: Target, base_url: str, username: st
             return challenge
         authorization = f"Bearer {token}"
         via = f"token service {challenge.realm}"
-    elif challenge.scheme == "basic":
+    else:
         authorization = None
         via = "Basic authentication"
-    else:
-        raise StepFailed(
-            Category.PROVIDER,
-            f"the registry asks for the unsupported authentication scheme “{challenge.scheme}”",
-            f"Registries speak Bearer or Basic: check that {base_url} is a registry.",
-        )
 
     with probe.step(f"GET {v2_url} ({'authenticated' if has_credentials else 'anonymous token'})") as step:
         if authorization:

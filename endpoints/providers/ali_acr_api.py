@@ -106,8 +106,7 @@ def temporary_login(probe: Probe, service: AcrService, access_key_id: str, secre
     username = data.get("tempUserName") or data.get("TempUsername")
     password = data.get("authorizationToken") or data.get("AuthorizationToken")
     if 200 <= response.status < 300 and isinstance(username, str) and isinstance(password, str):
-        probe.add_sensitive(username)
-        probe.add_sensitive(password)
+        probe.add_sensitive(password)  # the temporary user name is not a secret
         return TemporaryLogin(username, password, _when(data.get("expireDate") or data.get("ExpireTime")))
     raise api_failure(response, body, api, access_key_id, service)
 

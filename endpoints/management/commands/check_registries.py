@@ -32,7 +32,7 @@ class Command(BaseCommand):
             registries = [r for r in registries if r.name.lower() in wanted]
             missing = wanted - {r.name.lower() for r in registries}
             if missing:
-                raise CommandError("No endpoint named: " + ", ".join(sorted(missing)))
+                raise CommandError("No endpoint named: " + ", ".join(sorted(missing)), returncode=2)
         total = len(registries)
         done = 0
         interactive = not json and self.stdout.isatty()

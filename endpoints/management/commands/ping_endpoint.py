@@ -51,7 +51,7 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(verdict.as_json(), indent=2))
         else:
             self.stdout.write(format_verdict(verdict))
-        if problems:
+        if problems or verdict.category == "invalid":
             sys.exit(2)
         sys.exit(0 if verdict.ok else 1)
 
