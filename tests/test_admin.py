@@ -433,21 +433,6 @@ def test_it_lists_who_uses_a_registry_on_its_change_page(admin_client, reference
         assert name in body
 
 
-def test_it_keeps_an_undecryptable_secret_and_says_so(admin_client, canary_registries, settings):
-    password, _ = canary_registries
-    before = stored_secret(password)
-    use_other_key(settings)
-
-    page = admin_client.get(change_url(password))
-    response = admin_client.post(change_url(password), form_data(password, description="edited"))
-
-    assert page.status_code == 200
-    assert "The stored secret cannot be decrypted: enter it again." in page.content.decode()
-    assert response.status_code == 302
-    assert Registry.objects.get(pk=password.pk).description == "edited"
-    assert stored_secret(password) == before
-
-
 def test_it_marks_the_secret_as_a_sensitive_post_parameter(admin_client, canary_registries, monkeypatch):
     seen = []
 

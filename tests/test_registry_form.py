@@ -6,8 +6,6 @@ import re
 import pytest
 from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 
-from endpoints import secrets
-from endpoints.forms import URL_CHANGED_MESSAGE
 from endpoints.models import Registry
 from endpoints.providers import PROVIDERS
 
@@ -246,56 +244,6 @@ def test_clear_stored_secret_with_save_anyway(owner_client, make_registry):
     ))
     registry.refresh_from_db()
     assert not registry.has_secret and registry.status == "unhealthy"
-
-
-def test_a_changed_url_never_receives_the_stored_secret(
-    owner_client, make_registry, recording_registry, second_recording_registry
-):
-    registry = make_registry(url=recording_registry.url, access_id="ci", secret="ci-pass")
-    before = registry.access_secret_encrypted
-    new_url = second_recording_registry.url
-    response = owner_client.post(f"/registries/{registry.pk}/test/", form_data(
-        url=new_url, access_id="ci",
-    ), HTTP_ACCEPT="application/json")
-    body = response.json()
-    assert "was not sent because the Endpoint URL changed" in body["warnings"][0]
-    assert second_recording_registry.requests, "the new URL was tested"
-    assert second_recording_registry.credentialed == []
-
-    response = owner_client.post(f"/registries/{registry.pk}/edit/", form_data(url=new_url, access_id="ci"))
-    assert URL_CHANGED_MESSAGE in response.content.decode()
-    assert second_recording_registry.credentialed == []
-    registry.refresh_from_db()
-    assert registry.url == recording_registry.url and registry.access_secret_encrypted == before
-
-
-def test_a_changed_path_on_the_same_host_keeps_the_secret(owner_client, make_registry, recording_registry):
-    registry = make_registry(url=recording_registry.url, access_id="ci", secret="ci-pass")
-    response = owner_client.post(f"/registries/{registry.pk}/test/", form_data(
-        url=recording_registry.url + "/", access_id="ci",
-    ), HTTP_ACCEPT="application/json")
-    assert response.json()["ok"] is True
-    assert recording_registry.credentialed
-
-
-def test_an_undecryptable_secret_is_reported_and_left_untouched(owner_client, make_registry, settings):
-    registry = make_registry(access_id="bob", secret=CANARY)
-    Registry.objects.filter(pk=registry.pk).update(access_secret_encrypted="v1:gone:" + "A" * 40)
-    registry.refresh_from_db()
-    before = registry.access_secret_encrypted
-    html = owner_client.get(f"/registries/{registry.pk}/edit/").content.decode()
-    assert "The stored secret cannot be decrypted: enter it again." in html
-    response = owner_client.post(
-        f"/registries/{registry.pk}/test/", form_data(url=registry.url, access_id="bob"),
-        HTTP_ACCEPT="application/json",
-    )
-    assert response.json()["summary"] == secrets.UNDECRYPTABLE_MESSAGE
-    response = owner_client.post(f"/registries/{registry.pk}/edit/", form_data(
-        url=registry.url, access_id="bob", description="only this", name=registry.name,
-    ), follow=True)
-    assert response.status_code == 200
-    registry.refresh_from_db()
-    assert registry.access_secret_encrypted == before and registry.description == "only this"
 
 
 def test_the_provider_is_locked_while_the_endpoint_is_used(owner_client, make_registry, make_rule):

@@ -1,4 +1,6 @@
-"""rotate_secret_keys and generate_secret_key (SPEC §6, SECURITY S3, S20)."""
+"""S3: rotate_secret_keys moves every stored secret to the new primary key with exact
+counts, a second run has nothing to do, and once the old key is removed `--verify` passes
+and every connection check still authenticates. Also generate_secret_key (SPEC §6)."""
 
 import io
 import time
@@ -82,6 +84,30 @@ def test_it_rotates_every_row_to_the_new_primary_key(settings, registries_under_
     assert_no_plaintext(out, err)
     for registry in Registry.objects.all():
         assert registry.decrypt_secret() == plaintext(int(registry.name.split("-")[1]))
+
+
+def test_every_check_still_authenticates_after_the_old_key_is_removed(
+    settings, client, owner, make_registry, recording_registry
+):
+    """The end of a rotation as an operator does it: k2 first, rotate, drop k1, restart.
+    Check now then decrypts under k2 and the remote really accepts what was sent."""
+    use_keys(settings, K1)
+    registries = [
+        make_registry(name=f"replica-{n}", url=recording_registry.url, access_id="ci",
+                      secret=recording_registry.password)
+        for n in range(3)
+    ]
+    use_keys(settings, K2, K1)
+    assert last_line(run()[0]) == "rotated=3 skipped=0 failed=0"
+    use_keys(settings, K2)
+    assert last_line(run("--verify")[0]) == "verified=3 failed=0"
+
+    client.force_login(owner)
+    for registry in registries:
+        answer = client.post(f"/registries/{registry.pk}/check/", HTTP_ACCEPT="application/json").json()
+        assert (answer["ok"], answer["category"]) == (True, "ok"), answer
+    assert len(recording_registry.credentialed) == 3
+    assert set(Registry.objects.values_list("status", flat=True)) == {"healthy"}
 
 
 def test_it_counts_rows_without_a_secret_as_skipped(settings, registries_under_k1, make_registry):
