@@ -2,7 +2,7 @@
 # The work is done by scripts/*.sh, which also run without make.
 
 .DEFAULT_GOAL := help
-.PHONY: help run test test-sqlite test-postgres lint venv clean
+.PHONY: help run test test-sqlite test-postgres lint audit venv clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -10,7 +10,7 @@ help:  ## list the targets
 run:  ## set up .venv, migrate, create the admin on first run, serve http://127.0.0.1:8000/
 	@scripts/run.sh
 
-test:  ## install test prerequisites, ruff, the whole suite on SQLite then PostgreSQL
+test:  ## install test prerequisites, ruff, bandit + pip-audit, the whole suite on SQLite then PostgreSQL
 	@scripts/test.sh
 
 test-sqlite:  ## like test, SQLite only
@@ -21,6 +21,9 @@ test-postgres:  ## like test, PostgreSQL only
 
 lint: venv  ## ruff check
 	.venv/bin/ruff check .
+
+audit: venv  ## bandit and pip-audit only (SECURITY S17; waivers in docs/security-waivers.md)
+	.venv/bin/python -m pytest -p no:cacheprovider -rs tests/security/test_s17_dependency_and_code_audit.py
 
 venv:  ## create or update .venv with the development requirements
 	@scripts/ensure-venv.sh requirements-dev.txt
