@@ -9,11 +9,20 @@ import time
 
 import pytest
 
-from tests.fixtures.ecr_emulator import REGION, ecr_registry, proxy_host, start_moto
+from tests.fixtures.ecr_emulator import (
+    REGION,
+    aws_json_error,
+    ecr_api,
+    ecr_registry,
+    proxy_host,
+    relay_to,
+    start_moto,
+)
 from tests.fixtures.local_servers import black_hole
 from tests.fixtures.probing import check, failed_step, shown, step_named
 
-API_URL = f"https://api.ecr.{REGION}.amazonaws.com"
+API_HOST = f"api.ecr.{REGION}.amazonaws.com"
+API_URL = f"https://{API_HOST}"
 TOKEN_STEP = "AWS GetAuthorizationToken"
 WRONG_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYwrongSECRET"
 
@@ -159,10 +168,14 @@ def test_an_ecr_api_that_refuses_connections_is_connect(aws, registry, monkeypat
     verdict = ecr_check(API_URL, aws.allowed.key_id, aws.allowed.secret, registry.ca_pem)
 
     assert verdict.category == "connect"
-    step = failed_step(verdict)
-    assert step.name == TOKEN_STEP
-    assert "127.0.0.1 (127.0.0.1)" in step.detail
-    assert "AWS_ENDPOINT_URL_ECR" in step.hint
+    assert failed_step(verdict).name == "TCP connect"
+    step = step_named(verdict, TOKEN_STEP)
+    assert not step.ok
+    assert f"the ECR API at 127.0.0.1:{closed.port} (from AWS_ENDPOINT_URL_ECR)" in step.detail
+    assert "refused the connection" in step.detail
+    assert step.hint.startswith(f"AWS_ENDPOINT_URL_ECR sends the ECR API calls to http://127.0.0.1:{closed.port}")
+    assert failed_step(verdict).hint == step.hint  # not advice about Endpoint URL
+    assert registry.requests == []
 
 
 def test_a_silent_ecr_api_is_one_attempt_bounded_by_the_read_timeout(aws, monkeypatch, serve_raw,
@@ -176,13 +189,30 @@ def test_a_silent_ecr_api_is_one_attempt_bounded_by_the_read_timeout(aws, monkey
 
     assert time.monotonic() - started < 2.0
     assert verdict.category == "timeout"
-    assert failed_step(verdict).name == TOKEN_STEP
-    assert "ENDPOINT_READ_TIMEOUT" in failed_step(verdict).hint
-    assert silent.accepted == 1  # no retry
+    step = failed_step(verdict)
+    assert step.name == TOKEN_STEP
+    assert "ENDPOINT_READ_TIMEOUT" in step.detail and "ENDPOINT_READ_TIMEOUT" in step.hint
+    assert silent.accepted == 2  # the TCP connect step's connection, then one request: no retry
 
 
-def test_the_address_policy_applies_to_the_ecr_api_before_boto3_connects(aws, monkeypatch, settings,
-                                                                         serve_http):
+def test_a_black_hole_ecr_api_answers_within_the_test_deadline(aws, monkeypatch, serve_raw, settings):
+    settings.ENDPOINT_TEST_DEADLINE = 1
+    settings.ENDPOINT_READ_TIMEOUT = 10
+    silent = serve_raw(black_hole)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_ECR", silent.url)
+
+    started = time.monotonic()
+    verdict = ecr_check(API_URL, aws.allowed.key_id, aws.allowed.secret)
+
+    assert time.monotonic() - started < 1 + 0.5
+    assert verdict.category == "timeout"
+    step = failed_step(verdict)
+    assert step.name == TOKEN_STEP
+    assert "ENDPOINT_TEST_DEADLINE" in step.detail and "ENDPOINT_TEST_DEADLINE" in step.hint
+
+
+def test_the_address_policy_applies_to_the_ecr_api_before_anything_connects(aws, monkeypatch, settings,
+                                                                           serve_http):
     api = serve_http(lambda request: request.reply(500))
     monkeypatch.setenv("AWS_ENDPOINT_URL_ECR", api.url)
     settings.ENDPOINT_DENY_NETWORKS = [*settings.ENDPOINT_DENY_NETWORKS, "127.0.0.0/8"]
@@ -190,7 +220,115 @@ def test_the_address_policy_applies_to_the_ecr_api_before_boto3_connects(aws, mo
     verdict = ecr_check(API_URL, aws.allowed.key_id, aws.allowed.secret)
 
     assert verdict.category == "blocked"
+    assert failed_step(verdict).name == "Address policy"
+    step = step_named(verdict, TOKEN_STEP)
+    assert not step.ok and "127.0.0.0/8" in step.detail
+    assert "ENDPOINT_DENY_NETWORKS" in step.hint and "AWS_ENDPOINT_URL_ECR" in step.hint
+    assert api.seen == []
+
+
+def test_the_ecr_api_goes_through_endpoint_connect_to_and_the_endpoint_ca(aws, emulate, monkeypatch):
+    """No AWS_ENDPOINT_URL_ECR: the request goes to AWS's own host name, which
+    ENDPOINT_CONNECT_TO sends to a TLS stand-in (certified by the endpoint's CA Certificate)
+    that relays it to moto; moto checks the signature made for that host name."""
+    monkeypatch.delenv("AWS_ENDPOINT_URL_ECR")
+    api = emulate([API_HOST], relay_to(aws.url))
+    password = aws.registry_password()
+    registry = emulate([proxy_host()], ecr_registry(password))
+
+    verdict = ecr_check(API_URL, aws.allowed.key_id, aws.allowed.secret, registry.ca_pem)
+
+    assert verdict.ok, verdict.as_json()
+    assert step_named(verdict, TOKEN_STEP).detail.startswith(f"{API_HOST} issued a token")
+    tls_steps = [s.detail for s in verdict.steps if s.name == "TLS"]
+    assert "verified by the endpoint's CA Certificate" in tls_steps[0]
+    [call] = api.requests
+    assert (call.method, call.host, call.path, call.json()) == ("POST", API_HOST, "/", {})
+    assert call.headers["x-amz-target"] == "AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken"
+    assert call.headers["content-type"] == "application/x-amz-json-1.1"
+    assert call.headers["authorization"].startswith(
+        f"AWS4-HMAC-SHA256 Credential={aws.allowed.key_id}/"
+    ) and f"/{REGION}/ecr/aws4_request" in call.headers["authorization"]
+    assert_nothing_leaks(verdict, aws.allowed.secret, password)
+
+
+@pytest.mark.parametrize(("registry_host", "api_host", "region"), [
+    ("111122223333.dkr.ecr.eu-west-1.amazonaws.com", "api.ecr.eu-west-1.amazonaws.com", "eu-west-1"),
+    ("111122223333.dkr.ecr.cn-north-1.amazonaws.com.cn", "api.ecr.cn-north-1.amazonaws.com.cn", "cn-north-1"),
+    ("111122223333.dkr.ecr-fips.us-east-2.amazonaws.com", "ecr-fips.us-east-2.amazonaws.com", "us-east-2"),
+])
+def test_it_asks_the_regional_ecr_api_for_the_account_of_a_dkr_url(aws, emulate, monkeypatch,
+                                                                   registry_host, api_host, region):
+    monkeypatch.delenv("AWS_ENDPOINT_URL_ECR")
+    registry = emulate([registry_host], ecr_registry("regional-password"))
+    api = emulate([api_host], ecr_api("regional-password", f"https://{registry_host}"))
+
+    verdict = ecr_check(f"https://{registry_host}", aws.allowed.key_id, aws.allowed.secret, registry.ca_pem)
+
+    assert verdict.ok, verdict.as_json()
+    [call] = api.requests
+    assert (call.host, call.json()) == (api_host, {"registryIds": ["111122223333"]})
+    assert f"/{region}/ecr/aws4_request" in call.headers["authorization"]
+    assert_nothing_leaks(verdict, "regional-password")
+
+
+def test_an_ecr_api_certificate_from_an_unknown_ca_is_tls_naming_the_ca_certificate(aws, emulate,
+                                                                                    monkeypatch):
+    monkeypatch.delenv("AWS_ENDPOINT_URL_ECR")
+    api = emulate([API_HOST], relay_to(aws.url))
+
+    verdict = ecr_check(API_URL, aws.allowed.key_id, aws.allowed.secret)  # no CA Certificate
+
+    assert verdict.category == "tls"
+    assert failed_step(verdict).name == "TLS"
+    step = step_named(verdict, TOKEN_STEP)
+    assert not step.ok and f"between this server and {API_HOST}" in step.hint
+    assert "CA Certificate" in step.hint
+    assert api.requests == []
+
+
+def test_endpoint_connect_to_cannot_route_the_ecr_api_around_the_deny_list(aws, emulate, settings,
+                                                                          monkeypatch):
+    monkeypatch.delenv("AWS_ENDPOINT_URL_ECR")
+    api = emulate([API_HOST], relay_to(aws.url))
+    settings.ENDPOINT_DENY_NETWORKS = [*settings.ENDPOINT_DENY_NETWORKS, "127.0.0.0/8"]
+
+    verdict = ecr_check(API_URL, aws.allowed.key_id, aws.allowed.secret, api.ca_pem)
+
+    assert verdict.category == "blocked"
+    assert failed_step(verdict).name == "Address policy"
+    assert f"the ECR API at {API_HOST} is not reachable" in step_named(verdict, TOKEN_STEP).detail
+    assert api.requests == []
+
+
+@pytest.mark.parametrize(("code", "category", "words"), [
+    ("UnrecognizedClientException", "auth", "access key ID does not exist"),
+    ("InvalidSignatureException", "auth", "secret access key does not match"),
+    ("AccessDeniedException", "auth", "User: arn:aws:iam::123456789012:user/bare is not authorized"),
+    ("ThrottlingException", "rate_limited", "ThrottlingException"),
+    ("ServerException", "provider", "GetAuthorizationToken failed with ServerException"),
+])
+def test_aws_json_errors_mean_what_moto_xml_errors_mean(aws, emulate, monkeypatch, code, category, words):
+    monkeypatch.delenv("AWS_ENDPOINT_URL_ECR")
+    message = "User: arn:aws:iam::123456789012:user/bare is not authorized to perform this"
+    api = emulate([API_HOST], aws_json_error(400, code, message))
+
+    verdict = ecr_check(API_URL, aws.allowed.key_id, aws.allowed.secret, api.ca_pem)
+
+    assert verdict.category == category
+    step = failed_step(verdict)
+    assert step.name == TOKEN_STEP and words in step.detail
+    assert_nothing_leaks(verdict, aws.allowed.secret)
+
+
+def test_an_endless_ecr_api_answer_is_cut_at_the_body_cap(aws, monkeypatch, serve_http):
+    api = serve_http(lambda request: request.reply(200, b"{" + b" " * (1024 * 1024) + b"}",
+                                                   {"Content-Type": "application/x-amz-json-1.1"}))
+    monkeypatch.setenv("AWS_ENDPOINT_URL_ECR", api.url)
+
+    verdict = ecr_check(API_URL, aws.allowed.key_id, aws.allowed.secret)
+
+    assert verdict.category == "provider"
     step = failed_step(verdict)
     assert step.name == TOKEN_STEP
-    assert "ENDPOINT_DENY_NETWORKS" in step.hint
-    assert api.seen == []
+    assert "AWS_ENDPOINT_URL_ECR" in step.hint

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
+from endpoints.probe.engine import Probe, StepFailed
+from endpoints.probe.flows import check_registry_v2
 from endpoints.probe.result import Category
+from endpoints.probe.target import Target
 from endpoints.providers._common import add_error, closest, host_of, path_of
 from endpoints.providers.base import FieldErrors, Provider, UrlMode, UrlSuggestion
-
-if TYPE_CHECKING:
-    from endpoints.probe.engine import Probe
-    from endpoints.probe.target import Target
+from endpoints.providers.ecr_token import EcrApi, request_token
 
 # The regions Harbor's ECR adapter offers (harbor-adapters.md §4).
 AWS_REGIONS: tuple[str, ...] = (
@@ -122,28 +121,26 @@ class AwsEcr(Provider):
 
     def check(self, probe: Probe, target: Target) -> None:
         """GetAuthorizationToken with the keys, then the proxyEndpoint's /v2/ with Basic AWS:<token>."""
-        # The probe package imports the provider registry, so its modules are imported here.
-        from endpoints.probe.engine import StepFailed
-        from endpoints.probe.flows import check_registry_v2
-        from endpoints.providers._auth_hint import auth_hint
-        from endpoints.providers.ecr_token import request_token
 
         host = host_of(target.url)
         match = ECR_HOST_RE.match(host)
         if match is None:  # clean() refuses such URLs before any check runs
             raise StepFailed(Category.INVALID, f"{host} is not an ECR host", "Correct Endpoint URL.")
+        region = match["region"]
+        if host.startswith("api."):
+            default_api = f"https://{host}"
+        elif ".ecr-fips." in host:
+            default_api = f"https://ecr-fips.{region}{host_suffix(region)}"
+        else:
+            default_api = api_url(region)
+        api = EcrApi.from_environment(default_api, region)
         with probe.step("AWS GetAuthorizationToken") as step:
-            token = request_token(
-                probe, match["region"], match["account"], ".ecr-fips." in host,
-                target.access_id, target.access_secret, target.verify_remote_cert,
-            )
-            step.detail = (f"{token.api_host} issued a token for {token.proxy_endpoint} to "
-                           f"{token.credentials}")
+            token = request_token(probe, api, match["account"], target.access_id, target.access_secret)
+            step.detail = f"{api.named} issued a token for {token.proxy_endpoint} to {token.credentials}"
         registry = host_of(token.proxy_endpoint)
-        with auth_hint(
-            probe,
+        with probe.advice(auth=(
             f"{registry} refused the token AWS issued to {token.credentials}: check that this key's "
-            "account owns the registry (or was granted access to it) and that this server's clock is right.",
-        ):
+            "account owns the registry (or was granted access to it) and that this server's clock is right."
+        )):
             check_registry_v2(probe, target, token.proxy_endpoint, username=token.username,
                               password=token.password)

@@ -1,33 +1,38 @@
-"""ECR GetAuthorizationToken through boto3, with botocore's errors in the admin's words.
+"""ECR GetAuthorizationToken through the seam, with AWS's errors in the admin's words.
 
-boto3 does its own HTTP, outside the seam. So before it runs, the ECR API host it will call
-is resolved and checked against the address policy; its timeouts are the ENDPOINT_* ones
-bounded by what is left of the check, with a single attempt. boto3 never reads ~/.netrc.
+botocore only finds the credentials (the keys entered, or this server's default chain) and
+signs the request (SigV4). probe.http sends it, so the address policy on the address really
+dialled, ENDPOINT_CONNECT_TO, the timeouts and the whole test's deadline, the body cap, the
+proxy settings and the endpoint's CA Certificate apply as for any registry call.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import json
+import os
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Any
 from urllib.parse import urlsplit
 
-import boto3
-import botocore.config
-from botocore import exceptions as aws
-from django.conf import settings
+import botocore.session
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+from botocore.exceptions import BotoCoreError
 
-from endpoints.probe import policy
-from endpoints.probe.engine import StepFailed
-from endpoints.probe.http import proxy_for
+from endpoints.probe.engine import Probe
+from endpoints.probe.errors import OutboundError, StepFailed
+from endpoints.probe.http import Response
 from endpoints.probe.result import Category
 
-if TYPE_CHECKING:
-    from endpoints.probe.engine import Probe
-
-# Some endpoints (and moto) answer XML that botocore's JSON parser leaves in the message.
+TARGET = "AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken"
+CONTENT_TYPE = "application/x-amz-json-1.1"
+# How the AWS SDKs and CLI are pointed elsewhere (LocalStack, moto, a VPC endpoint).
+ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL_ECR", "AWS_ENDPOINT_URL")
+# Query-protocol endpoints (and moto) answer auth failures in XML.
 XML_FIELD_RE = re.compile(r"<(Code|Message)>([^<]*)</\1>")
 
 NO_PERMISSION = (
@@ -45,23 +50,64 @@ WRONG_SECRET = (
     "Enter the secret access key shown when this access key was created (if it is lost, create "
     "a new access key), and check that this server's clock is right.",
 )
-CLIENT_ERRORS: dict[str, tuple[str, str]] = {
+EXPIRED = ("the temporary credentials have expired", "Refresh this server's AWS credentials.")
+AUTH_ERRORS: dict[str, tuple[str, str]] = {
     "InvalidClientTokenId": KEY_UNKNOWN,
     "UnrecognizedClientException": KEY_UNKNOWN,
     "SignatureDoesNotMatch": WRONG_SECRET,
     "InvalidSignatureException": WRONG_SECRET,
     "AccessDenied": NO_PERMISSION,
     "AccessDeniedException": NO_PERMISSION,
-    "ExpiredToken": ("the temporary credentials have expired", "Refresh this server's credentials."),
-    "ExpiredTokenException": ("the temporary credentials have expired", "Refresh this server's credentials."),
+    "ExpiredToken": EXPIRED,
+    "ExpiredTokenException": EXPIRED,
 }
+THROTTLING = ("ThrottlingException", "Throttling", "TooManyRequestsException")
 CREDENTIAL_SOURCES = {
     "explicit": "the access key {key}",
     "env": "the access key {key} from AWS_ACCESS_KEY_ID",
+    "shared-credentials-file": "the access key {key} from the shared credentials file",
+    "config-file": "the access key {key} from the AWS config file",
     "iam-role": "the EC2 instance role's key",
     "container-role": "the container role's key",
     "assume-role-with-web-identity": "the web-identity (EKS pod) role's key",
 }
+NO_CREDENTIALS = (
+    "Access ID is empty and this server's default AWS credentials chain found no credentials",
+    "Enter an access key ID and secret access key, or give this server credentials: "
+    "AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY in its environment, ~/.aws/credentials, or an "
+    "EC2 instance role / EKS pod role (IRSA).",
+)
+
+
+@dataclass(frozen=True)
+class EcrApi:
+    """Where GetAuthorizationToken goes: AWS's regional host, or what the environment says."""
+
+    url: str  # scheme and host, no trailing slash
+    region: str  # the SigV4 signing region
+    set_by: str = ""  # the environment variable that chose `url`, if one did
+
+    @classmethod
+    def from_environment(cls, default_url: str, region: str) -> EcrApi:
+        """AWS_ENDPOINT_URL_ECR or AWS_ENDPOINT_URL when set, as for the AWS SDKs; else `default_url`."""
+        for name in ENDPOINT_VARIABLES:
+            if url := os.environ.get(name, "").strip():
+                return cls(url.rstrip("/"), region, name)
+        return cls(default_url, region)
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.url).netloc
+
+    @property
+    def named(self) -> str:
+        return f"{self.host} (from {self.set_by})" if self.set_by else self.host
+
+    def route_hint(self) -> str:
+        if self.set_by:
+            return f"{self.set_by} sends the ECR API calls to {self.url}: check that address"
+        return (f"This server must reach {self.host} over HTTPS to exchange the keys for a "
+                "registry token: check routes, firewalls, HTTPS_PROXY / NO_PROXY and ENDPOINT_CONNECT_TO")
 
 
 @dataclass(frozen=True)
@@ -70,119 +116,128 @@ class EcrToken:
     password: str = field(repr=False)
     proxy_endpoint: str
     credentials: str  # whose key obtained it, in words
-    api_host: str  # the ECR API host and the addresses the policy allowed
 
 
-def police_api_host(probe: Probe, endpoint_url: str) -> str:
-    """Refuse the ECR API host before boto3 connects to it; returns what was checked."""
-    parts = urlsplit(endpoint_url)
-    host = parts.hostname or ""
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    if policy.route(host, port, policy.connect_rules())[2] is not None:
-        probe.warn(
-            f"ENDPOINT_CONNECT_TO does not apply to the AWS API ({host}): boto3 connects by "
-            "itself. Set AWS_ENDPOINT_URL_ECR to send it elsewhere."
-        )
-    rules = policy.AddressPolicy.from_settings()
-    if proxy_for(endpoint_url):
-        if (literal := policy.literal_address(host)) is not None:
-            rules.check(literal, host)
-        return f"{host} (through the proxy)"
-    timeout = min(float(settings.ENDPOINT_CONNECT_TIMEOUT), probe.remaining())
-    addresses = policy.resolve(host, port, timeout)
-    for address in addresses:
-        rules.check(address, host)
-    return f"{host} ({', '.join(str(a) for a in addresses)})"
+def find_credentials(probe: Probe, access_id: str, secret: str) -> tuple[Credentials, str]:
+    """The keys entered, or this server's default chain; their secrets become sensitive."""
+    if access_id:
+        credentials, method = Credentials(access_id, secret), "explicit"
+    else:
+        try:
+            found = botocore.session.Session().get_credentials()
+            frozen = found.get_frozen_credentials() if found is not None else None
+        except BotoCoreError as exc:  # a broken profile, an unreachable role provider
+            raise StepFailed(
+                Category.PROVIDER,
+                f"this server's default AWS credentials chain stopped with {type(exc).__name__}",
+                "Check this server's AWS configuration (AWS_PROFILE, ~/.aws/config, the role).",
+            ) from None
+        if found is None or frozen is None or not frozen.access_key:
+            raise StepFailed(Category.AUTH, *NO_CREDENTIALS)
+        credentials = Credentials(frozen.access_key, frozen.secret_key, frozen.token)
+        method = found.method
+    probe.add_sensitive(credentials.secret_key)
+    probe.add_sensitive(credentials.token or "")
+    whose = CREDENTIAL_SOURCES.get(method, "the access key {key} from {method}")
+    return credentials, whose.format(key=credentials.access_key, method=method)
 
 
-def request_token(probe: Probe, region: str, account: str | None, fips: bool,
-                  access_id: str, secret: str, verify: bool) -> EcrToken:
-    keys = {"aws_access_key_id": access_id, "aws_secret_access_key": secret} if access_id else {}
-    remaining = max(probe.remaining(), 0.1)
-    config = botocore.config.Config(
-        connect_timeout=min(float(settings.ENDPOINT_CONNECT_TIMEOUT), remaining),
-        read_timeout=min(float(settings.ENDPOINT_READ_TIMEOUT), remaining),
-        retries={"total_max_attempts": 1},  # no retries: the check has a deadline
-        use_fips_endpoint=fips,
-    )
-    api_host = ""
+def request_token(probe: Probe, api: EcrApi, account: str | None, access_id: str,
+                  secret: str) -> EcrToken:
+    credentials, whose = find_credentials(probe, access_id, secret)
+    body = json.dumps({"registryIds": [account]} if account else {}).encode()
+    signed = AWSRequest("POST", f"{api.url}/", data=body,
+                        headers={"Content-Type": CONTENT_TYPE, "X-Amz-Target": TARGET})
+    SigV4Auth(credentials, "ecr", api.region).add_auth(signed)
     try:
-        session = boto3.session.Session(region_name=region, **keys)  # no keys: the default chain
-        client = session.client("ecr", config=config, verify=verify)
-        api_host = police_api_host(probe, client.meta.endpoint_url)
-        credentials = session.get_credentials()
-        if credentials is None:
-            raise aws.NoCredentialsError()
-        whose = CREDENTIAL_SOURCES.get(credentials.method, "the key from {method}").format(
-            key=credentials.access_key, method=credentials.method
-        )
-        answer = client.get_authorization_token(**({"registryIds": [account]} if account else {}))
-    except (aws.BotoCoreError, aws.ClientError) as exc:
-        raise explain(exc, api_host, access_id) from None
-    data = (answer.get("authorizationData") or [{}])[0]
-    encoded, proxy_endpoint = data.get("authorizationToken") or "", data.get("proxyEndpoint") or ""
-    probe.add_sensitive(encoded)
-    try:
-        username, _, password = base64.b64decode(encoded, validate=True).decode().partition(":")
-    except (binascii.Error, UnicodeDecodeError):
-        username = password = ""
-    probe.add_sensitive(password)
-    if not (username and password and proxy_endpoint.startswith("https://")):
+        response = probe.http.request("POST", f"{api.url}/", headers=dict(signed.headers.items()),
+                                      data=body)
+    except (OutboundError, StepFailed) as exc:
+        raise unreachable(probe, exc, api) from None
+    document = response.json()
+    if 200 <= response.status < 300 and isinstance(document, dict):
+        return read_token(probe, document, api, whose)
+    raise refusal(response, document, api, whose)
+
+
+def read_token(probe: Probe, document: dict[str, Any], api: EcrApi, whose: str) -> EcrToken:
+    data = document.get("authorizationData")
+    first = data[0] if isinstance(data, list) and data and isinstance(data[0], dict) else {}
+    encoded, proxy_endpoint = first.get("authorizationToken"), first.get("proxyEndpoint")
+    username = password = ""
+    if isinstance(encoded, str):
+        probe.add_sensitive(encoded)
+        try:
+            username, _, password = base64.b64decode(encoded, validate=True).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            pass
+        probe.add_sensitive(password)
+    if not (username and password and isinstance(proxy_endpoint, str)
+            and proxy_endpoint.startswith("https://")):
         raise StepFailed(
-            Category.PROVIDER, "GetAuthorizationToken answered without a usable token or proxyEndpoint",
-            f"The ECR API at {api_host} is not behaving like AWS: check AWS_ENDPOINT_URL_ECR.",
+            Category.PROVIDER,
+            f"{api.named} answered GetAuthorizationToken without a usable token or proxyEndpoint",
+            f"The ECR API at {api.host} is not behaving like AWS: check AWS_ENDPOINT_URL_ECR.",
         )
-    return EcrToken(username, password, proxy_endpoint, whose, api_host)
+    return EcrToken(username, password, proxy_endpoint, whose)
 
 
-def client_error(exc: aws.ClientError) -> tuple[str, str]:
-    error = exc.response.get("Error", {})
-    code, message = str(error.get("Code", "")), str(error.get("Message", ""))
-    found = dict(XML_FIELD_RE.findall(message))
-    return found.get("Code", code), found.get("Message", message)
+def unreachable(probe: Probe, exc: OutboundError | StepFailed, api: EcrApi) -> StepFailed:
+    """The call got no answer: the seam's detail, with a hint about the ECR API rather than
+    Endpoint URL, also on the DNS / policy / TCP / TLS step that failed first, if one did."""
+    hint = api.route_hint() + "."
+    if exc.category == Category.BLOCKED:
+        where = (f"correct {api.set_by} ({api.url})" if api.set_by
+                 else f"check where ENDPOINT_CONNECT_TO and DNS send {api.host}")
+        hint = ("ENDPOINT_DENY_NETWORKS / ENDPOINT_ALLOW_NETWORKS refuse the ECR API's address: "
+                f"change them if this server may call it there, or {where}.")
+    elif exc.category == Category.TLS:
+        hint = (f"A TLS-intercepting proxy between this server and {api.host} needs its CA in this "
+                "endpoint's CA Certificate" + (f"; otherwise check {api.set_by} ({api.url})."
+                                               if api.set_by else "."))
+    elif exc.category == Category.TIMEOUT:
+        setting = next((s for s in ("ENDPOINT_TEST_DEADLINE", "ENDPOINT_READ_TIMEOUT")
+                        if s in exc.detail), "ENDPOINT_CONNECT_TIMEOUT")
+        hint += f" If AWS is only slow from here, raise {setting}."
+    if isinstance(exc, StepFailed):
+        probe.revise(exc, hint=hint)
+    return StepFailed(exc.category, f"the ECR API at {api.named} is not reachable from here: "
+                      f"{exc.detail}", hint)
 
 
-def explain(exc: Exception, api_host: str, access_id: str) -> StepFailed:
-    """A StepFailed built from the error's type and code, never from its text alone."""
-    if isinstance(exc, aws.NoCredentialsError):
-        return StepFailed(
-            Category.AUTH, "Access ID is empty and this server's default AWS credentials chain "
-            "found no credentials",
-            "Enter an access key ID and secret access key, or give this server credentials: "
-            "AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY in its environment, ~/.aws/credentials, "
-            "or an EC2 instance role / EKS pod role (IRSA).",
-        )
-    if isinstance(exc, aws.ClientError):
-        code, message = client_error(exc)
-        key = f"the access key {access_id}" if access_id else "the default credentials chain's key"
-        if code in CLIENT_ERRORS:
-            meaning, fix = CLIENT_ERRORS[code]
-            said = f": {message[:200]}" if code.startswith("AccessDenied") and message else ""
-            return StepFailed(Category.AUTH, f"AWS refused {key} with {code}: {meaning}{said}", fix)
-        if "Throttl" in code or code == "TooManyRequestsException":
-            return StepFailed(Category.RATE_LIMITED, f"{api_host} answered {code}",
-                              "AWS is throttling this account's ECR API calls: test again later.")
-        return StepFailed(
-            Category.PROVIDER, f"GetAuthorizationToken failed with {code or 'an error'}: {message[:200]}",
-            "Check the region in Endpoint URL and the AWS service health.",
-        )
-    where = f"the ECR API at {api_host}" if api_host else "the ECR API"
-    if isinstance(exc, aws.ConnectTimeoutError | aws.ReadTimeoutError):
-        return StepFailed(
-            Category.TIMEOUT, f"{where} did not answer in time",
-            "Check this server's route to AWS (firewall, HTTPS_PROXY), or raise "
-            "ENDPOINT_CONNECT_TIMEOUT / ENDPOINT_READ_TIMEOUT.",
-        )
-    if isinstance(exc, aws.SSLError):
-        return StepFailed(Category.TLS, f"the TLS handshake with {where} failed",
-                          "A TLS-intercepting proxy needs its CA in AWS_CA_BUNDLE.")
-    if isinstance(exc, aws.EndpointConnectionError | aws.ProxyConnectionError | aws.HTTPClientError):
-        return StepFailed(
-            Category.CONNECT, f"cannot connect to {where}",
-            "Check that this server can reach AWS (routes, firewall, HTTPS_PROXY), and "
-            "AWS_ENDPOINT_URL_ECR if it is set.",
-        )
+def error_of(response: Response, document: Any) -> tuple[str, str]:
+    """AWS's error code and message, from the JSON protocol, an XML body or the header."""
+    if isinstance(document, dict):
+        code = str(document.get("__type") or document.get("code") or "").rpartition("#")[2]
+        message = str(document.get("message") or document.get("Message") or "")
+    else:
+        found = dict(XML_FIELD_RE.findall(response.body.decode("utf-8", "replace")))
+        code, message = found.get("Code", ""), found.get("Message", "")
+    code = code or response.headers.get("x-amzn-ErrorType", "").partition(":")[0]
+    return code.strip(), re.sub(r"[^\x20-\x7e]+", " ", message).strip()[:200]
+
+
+def refusal(response: Response, document: Any, api: EcrApi, whose: str) -> StepFailed:
+    """A StepFailed built from AWS's error code, never from its message alone."""
+    code, message = error_of(response, document)
+    status = response.status
+    if code in AUTH_ERRORS:
+        meaning, fix = AUTH_ERRORS[code]
+        said = f": {message}" if code.startswith("AccessDenied") and message else ""
+        return StepFailed(Category.AUTH, f"AWS refused {whose} with {code}: {meaning}{said}", fix,
+                          status=status)
+    if code in THROTTLING or status == 429:
+        return StepFailed(Category.RATE_LIMITED, f"{api.named} answered {code or status}",
+                          "AWS is throttling this account's ECR API calls: test again later.",
+                          status=status)
+    if code:
+        said = f": {message}" if message else ""
+        return StepFailed(Category.PROVIDER, f"GetAuthorizationToken failed with {code}{said}",
+                          "Check the region in Endpoint URL and the AWS service health.", status=status)
+    excerpt = f": {response.excerpt()}" if response.excerpt() else ""
     return StepFailed(
-        Category.PROVIDER, f"the AWS SDK stopped with {type(exc).__name__}",
-        "Check this server's AWS configuration (AWS_PROFILE, ~/.aws/config).",
+        Category.HTTP if status >= 300 else Category.PROVIDER,
+        f"{api.named} answered GetAuthorizationToken with HTTP {status}{excerpt}",
+        f"Something other than the ECR API answers at {api.host}. {api.route_hint()}.",
+        status=status,
     )
