@@ -72,8 +72,11 @@ class RegistryForm(forms.ModelForm):
             "url": forms.TextInput(attrs={"autocomplete": "off", "list": "url-suggestions"}),
         }
 
-    def __init__(self, *args, provider_key: str | None = None, **kwargs) -> None:
+    def __init__(self, *args, provider_key: str | None = None, test_only: bool = False,
+                 **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        # A Test Connection needs no name: its checks (and their queries) are skipped.
+        self.test_only = test_only
         self.is_new = self.instance.pk is None
         self.referenced = not self.is_new and self.instance.is_referenced()
         choices = [(p.key, p.label) for p in enabled_providers()]
@@ -199,6 +202,10 @@ class RegistryForm(forms.ModelForm):
             self.add_error("access_secret", URL_CHANGED_MESSAGE)
             return False
         return valid
+
+    def _get_validation_exclusions(self) -> set[str]:
+        exclusions = super()._get_validation_exclusions()
+        return exclusions | {"name", "description"} if self.test_only else exclusions
 
     def connection_errors(self) -> dict:
         """Errors that stop a Test Connection (a name is not needed to test)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -81,22 +81,30 @@ def check_registries(
             verdicts[registry.pk] = undecryptable_verdict()
     by_pk = {registry.pk: registry for registry in registries}
 
-    def store(pk: int, verdict: Verdict) -> None:
-        registry = by_pk[pk]
-        registry.record_verdict(verdict)
-        if user is not None:
-            audit.log_event(user, registry, f"Checked connection: {verdict.status} ({verdict.category}).")
+    def store(done: dict[int, Verdict]) -> None:
+        # Whatever finished together is stored in one transaction: one commit per batch,
+        # not several per endpoint, keeps a slow database from throttling the pool.
+        with transaction.atomic():
+            for pk, verdict in done.items():
+                registry = by_pk[pk]
+                registry.record_verdict(verdict)
+                if user is not None:
+                    audit.log_event(
+                        user, registry, f"Checked connection: {verdict.status} ({verdict.category})."
+                    )
         if on_result is not None:
-            on_result(registry, verdict)
+            for pk, verdict in done.items():
+                on_result(by_pk[pk], verdict)
 
-    for pk, verdict in verdicts.items():
-        store(pk, verdict)
+    store(dict(verdicts))
     workers = max(1, min(pool or settings.CHECK_REGISTRIES_POOL, len(targets) or 1))
     with ThreadPoolExecutor(max_workers=workers) as executor:
-        futures = {executor.submit(run_check, target): pk for pk, target in targets.items()}
-        for future in as_completed(futures):
-            verdicts[futures[future]] = future.result()
-            store(futures[future], verdicts[futures[future]])
+        pending = {executor.submit(run_check, target): pk for pk, target in targets.items()}
+        while pending:
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            done = {pending.pop(future): future.result() for future in finished}
+            verdicts.update(done)
+            store(done)
     return [(registry, verdicts[registry.pk]) for registry in registries]
 
 

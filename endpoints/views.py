@@ -142,7 +142,7 @@ def _registry_form(request: HttpRequest, registry: Registry) -> HttpResponse:
         return _render_form(request, form, registry)
 
     action = request.POST.get("action", "save")
-    form = RegistryForm(request.POST, instance=registry)
+    form = RegistryForm(request.POST, instance=registry, test_only=action == "test")
     if action == "switch_provider":
         initial = {k: v for k, v in request.POST.items() if k not in (*SECRET_FIELDS, "url", "access_id")}
         form = RegistryForm(instance=registry, initial=initial, provider_key=request.POST.get("provider"))
@@ -212,7 +212,7 @@ def registry_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_permission_required("endpoints.add_registry")
 def registry_test_new(request: HttpRequest) -> HttpResponse:
     registry = Registry()
-    return _test_connection(request, RegistryForm(request.POST, instance=registry), registry)
+    return _test_connection(request, RegistryForm(request.POST, instance=registry, test_only=True), registry)
 
 
 @sensitive_post_parameters(*SECRET_FIELDS)
@@ -220,7 +220,7 @@ def registry_test_new(request: HttpRequest) -> HttpResponse:
 @staff_permission_required("endpoints.change_registry")
 def registry_test(request: HttpRequest, pk: int) -> HttpResponse:
     registry = get_object_or_404(Registry, pk=pk)
-    return _test_connection(request, RegistryForm(request.POST, instance=registry), registry)
+    return _test_connection(request, RegistryForm(request.POST, instance=registry, test_only=True), registry)
 
 
 # --- check now ---

@@ -275,3 +275,16 @@ def test_the_form_describes_the_ca_certificate(owner_client, make_registry):
     summary = html[html.index('id="ca-summary"'):]
     assert "O=Example Corp Root" in summary
     assert re.search(r"valid until \d{4}-\d{2}-\d{2}</li>", summary)
+
+
+def test_a_test_connection_of_a_new_endpoint_reads_no_registry_rows(owner_client, make_registry):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    make_registry(name="mirror")  # a duplicate name must not matter for a test
+    with CaptureQueriesContext(connection) as queries:
+        response = owner_client.post(
+            "/registries/test/", form_data(url="ftp://x.example.com"), HTTP_ACCEPT="application/json"
+        )
+    assert response.json()["errors"] == {"url": ["The URL scheme must be http or https, not “ftp”."]}
+    assert [q["sql"] for q in queries if "endpoints_registry" in q["sql"]] == []
