@@ -74,12 +74,9 @@ def test_check_now_refuses_a_rebinding_endpoint(owner_client, make_registry, rec
     assert (registry.status, registry.status_category) == ("unhealthy", "blocked")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "app bug: the AWS ECR API call goes through boto3, which resolves the API host again "
-    "after police_api_host() checked it (endpoints/providers/ecr_token.py), so a rebinding "
-    "name reaches a denied address"))
 def test_the_aws_ecr_api_host_cannot_rebind(monkeypatch, tmp_path, settings, socket_connects):
-    """boto3 connects by itself; the address it dials must be the one that was policed."""
+    """The AWS API call: the address dialled must be the one policed. (This failed while
+    GetAuthorizationToken went through boto3, which resolved the host again by itself.)"""
     real = socket.getaddrinfo
     answers = iter(["127.0.0.1"] + ["127.0.0.2"] * 20)
 
