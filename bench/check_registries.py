@@ -10,6 +10,10 @@ the default pool (CHECK_REGISTRIES_POOL, 16), which must be ≥ 16.
 Peak memory is measured in a separate run under tracemalloc (Python allocations), with
 the process's peak RSS, since tracing slows the run.
 
+For comparison in the same run (not with --quick): the default pool and pool 64 as before
+P1 (services.check_registries' per-batch transaction switched off, so every write commits
+on its own) and with SQLite in WAL mode, synchronous=NORMAL (proposal P1b, not applied).
+
     .venv/bin/python bench/check_registries.py              # pools 16 (default), 32, 64; 3 runs each
     .venv/bin/python bench/check_registries.py --quick      # default pool only, 2 runs
 """
@@ -17,12 +21,14 @@ the process's peak RSS, since tracing slows the run.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import math
 import multiprocessing
 import resource
 import time
 import tracemalloc
+import types
 
 import _common
 
@@ -87,9 +93,33 @@ def run_command(pool: int | None) -> None:
     assert f"checked={ENDPOINTS} healthy={ENDPOINTS}" in out.getvalue(), out.getvalue()[-2000:]
 
 
-def time_storing_results() -> tuple[_common.Stats, list[str]]:
-    """The serial part of check_registries: storing each verdict in the calling thread."""
+@contextlib.contextmanager
+def without_p1():
+    """check_registries as before P1: no transaction around a batch of results, so each
+    write is its own autocommit transaction (one fsync each on SQLite)."""
+    from endpoints import services
+
+    real = services.transaction
+    services.transaction = types.SimpleNamespace(atomic=contextlib.nullcontext)
+    try:
+        yield
+    finally:
+        services.transaction = real
+
+
+def wal_mode() -> None:
+    """Proposal P1b on the benchmark's database: journal_mode=WAL, synchronous=NORMAL."""
     from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+
+
+def time_storing_results() -> tuple[_common.Stats, _common.Stats, list[str]]:
+    """The serial part of check_registries: storing each verdict in the calling thread,
+    each write committing on its own (before P1) and all in one transaction (P1)."""
+    from django.db import connection, transaction
     from django.test.utils import CaptureQueriesContext
 
     from endpoints.models import Registry
@@ -102,10 +132,15 @@ def time_storing_results() -> tuple[_common.Stats, list[str]]:
         for registry in registries:
             registry.record_verdict(verdict)
 
+    def store_all_atomic() -> None:
+        with transaction.atomic():
+            store_all()
+
     with CaptureQueriesContext(connection) as captured:
         registries[0].record_verdict(verdict)
     statements = [q["sql"].split()[0] for q in captured.captured_queries]
-    return _common.measure(store_all, repeat=3, warmup=0), statements
+    return (_common.measure(store_all, repeat=3, warmup=0),
+            _common.measure(store_all_atomic, repeat=3, warmup=0), statements)
 
 
 def main() -> None:
@@ -130,20 +165,24 @@ def main() -> None:
         create_endpoints(server.url)
         default_pool = settings.CHECK_REGISTRIES_POOL
         rows = []
-        for pool in [None, *extra_pools]:
-            size = pool or default_pool
-            bound = math.ceil(ENDPOINTS / size) * LATENCY_S
-            stats = _common.measure(lambda pool=pool: run_command(pool), repeat=repeat, warmup=0)
-            ratio = stats.median / bound
-            per_round = sorted(s / bound for s in stats.samples)
-            rows.append([
-                f"{size}" + (" (default)" if pool is None else ""), f"{bound:.2f}", stats.s(),
-                f"{ratio:.2f}× ({per_round[0]:.2f}–{per_round[-1]:.2f})",
-                "yes" if ratio <= 1.5 else "**no**",
-            ])
+
+        def timed_pools(pools: list[int | None], note: str = "") -> None:
+            for pool in pools:
+                size = pool or default_pool
+                bound = math.ceil(ENDPOINTS / size) * LATENCY_S
+                stats = _common.measure(lambda pool=pool: run_command(pool), repeat=repeat, warmup=0)
+                ratio = stats.median / bound
+                per_round = sorted(s / bound for s in stats.samples)
+                rows.append([
+                    f"{size}" + (" (default)" if pool is None else "") + note, f"{bound:.2f}", stats.s(),
+                    f"{ratio:.2f}× ({per_round[0]:.2f}–{per_round[-1]:.2f})",
+                    "yes" if ratio <= 1.5 else "**no**",
+                ])
+
+        timed_pools([None, *extra_pools])
         healthy = Registry.objects.filter(status="healthy").count()
         stored = HealthCheck.objects.count()
-        storing, statements = time_storing_results()
+        storing, storing_atomic, statements = time_storing_results()
 
         tracemalloc.start()
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -151,6 +190,15 @@ def main() -> None:
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+        storing_wal = None
+        if not args.quick:
+            comparison = [None, 64]
+            with without_p1():
+                timed_pools(comparison, ", before P1 (autocommit per write)")
+            wal_mode()  # P1b, last: it changes the database file for good
+            timed_pools(comparison, ", P1 + WAL (P1b)")
+            storing_wal, _, _ = time_storing_results()
     finally:
         server.stop()
 
@@ -162,8 +210,12 @@ def main() -> None:
           f"{'met' if default_pool >= 16 else 'NOT met'})")
     print(f"- stored: {healthy} endpoints healthy, {stored} HealthCheck rows")
     print(f"- storing {ENDPOINTS} verdicts serially (Registry.record_verdict, the calling thread's "
-          f"share): {storing.s()} s, i.e. {storing.median / ENDPOINTS * 1000:.1f} ms each; statements "
-          f"per verdict: {' '.join(statements)} (autocommit: each write is its own transaction)")
+          f"share), statements per verdict: {' '.join(statements)}")
+    print(f"  - each write its own transaction (before P1): {storing.s()} s, "
+          f"{storing.median / ENDPOINTS * 1000:.1f} ms each")
+    print(f"  - all in one transaction (P1 at its best: one batch): {storing_atomic.s()} s")
+    if storing_wal is not None:
+        print(f"  - each write its own transaction, WAL + synchronous=NORMAL (P1b): {storing_wal.s()} s")
     print(f"- peak Python memory during one run at the default pool (tracemalloc): {peak / 2**20:.1f} MiB")
     print(f"- process peak RSS: {rss_after / 1024:.1f} MiB (before that run: {rss_before / 1024:.1f} MiB)")
 

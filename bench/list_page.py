@@ -8,6 +8,10 @@ time, the ratio to the admin and the SQL queries of one request.
 The list shows 15 rows by default and the admin 100, so the list is also measured at
 per_page=100 (the same number of rows rendered: the like-for-like comparison).
 
+The sort by status is measured a second time on the index it had before P4 (`status`
+alone instead of `(status, name)`, swapped with the schema editor and restored), for the
+before/after of P4 in the same run.
+
     .venv/bin/python bench/list_page.py            # 100, 1 000, 10 000 rows; 20 requests each
     .venv/bin/python bench/list_page.py --quick    # 100 and 1 000 rows only
     .venv/bin/python bench/list_page.py --profile  # also cProfile the slowest list request
@@ -100,6 +104,22 @@ def clear_fleet() -> None:
     Registry.objects.all().delete()
 
 
+def swap_status_index(before_p4: bool) -> None:
+    """Replace the (status, name) index of migration 0003 with the earlier (status) one, or
+    back; then ANALYZE so the planner sees the change."""
+    from django.db import connection, models
+
+    from endpoints.models import Registry
+
+    current = next(i for i in Registry._meta.indexes if i.fields and i.fields[0] == "status")
+    old = models.Index(fields=["status"], name="endpoints_r_status_8055f9_idx")
+    with connection.schema_editor() as editor:
+        editor.remove_index(Registry, current if before_p4 else old)
+        editor.add_index(Registry, old if before_p4 else current)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
 def count_queries(client, url: str) -> tuple[int, list[str]]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -150,7 +170,11 @@ def main() -> None:
     for size in sizes:
         clear_fleet()
         build_fleet(size)
-        for label, list_url, admin_url in CASES:
+        cases = [(label, list_url, admin_url, False) for label, list_url, admin_url in CASES]
+        cases.append(("sort by status, before P4", CASES[2][1], CASES[2][2], True))
+        for label, list_url, admin_url, before_p4 in cases:
+            if before_p4:
+                swap_status_index(before_p4=True)
             list_100 = list_url + ("&" if "?" in list_url else "?") + "per_page=100"
             stats = _common.measure_interleaved(
                 {"list": fetch(client, list_url), "list100": fetch(client, list_100),
@@ -168,12 +192,14 @@ def main() -> None:
                 _common.ratio(stats["list100"], stats["admin"]), "yes" if met else "**no**",
             ])
             query_rows.append([f"{size:,}".replace(",", " "), label, n_list, n_list100, n_admin])
-            if stats["list100"].median > slowest[0]:
+            if not before_p4 and stats["list100"].median > slowest[0]:
                 slowest = (stats["list100"].median, list_100)
             if args.show_sql:
                 print(f"\n-- {size} rows, {label}:")
                 for statement in sql:
                     print("   ", statement[:600])
+            if before_p4:
+                swap_status_index(before_p4=False)
         print(f"  ... {size} rows done", flush=True)
 
     _common.print_table(

@@ -4,12 +4,12 @@ Production setup: DEBUG off, `collectstatic` into a temporary STATIC_ROOT with w
 CompressedManifestStaticFilesStorage (bench/settings.py, BENCH_STATIC_ROOT). The list page
 is fetched through Django's test client with `Accept-Encoding: gzip, deflate, br`, and so
 is every stylesheet and script it references, through the WhiteNoise middleware: the
-bytes counted are the response bodies exactly as served. harborreg has no GZipMiddleware,
-so the HTML goes out uncompressed unless a reverse proxy compresses it; its gzip size
-(level 6, what nginx/GZipMiddleware would send) is shown beside it. As a cross-check the
-stylesheets and scripts are also gzipped directly from the collected files.
+bytes counted are the response bodies exactly as served. The HTML is gzipped by Django's
+GZipMiddleware (P5); the total as it was before P5 (HTML uncompressed, same assets) is
+printed beside it, and --without-gzip-middleware serves the page that way. As a
+cross-check the stylesheets and scripts are also gzipped directly from the collected files.
 
-    .venv/bin/python bench/page_weight.py
+    .venv/bin/python bench/page_weight.py [--without-gzip-middleware]
 """
 
 from __future__ import annotations
@@ -38,13 +38,13 @@ def body_of(response) -> bytes:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--with-gzip-middleware", action="store_true",
-                        help="prototype: add django.middleware.gzip.GZipMiddleware (bench settings only)")
+    parser.add_argument("--without-gzip-middleware", action="store_true",
+                        help="serve the HTML as before P5: no GZipMiddleware (bench settings only)")
     args = parser.parse_args()
     static_root = _common.scratch_dir("harborreg-static-") / "staticfiles"
     _common.setup_django(static_root=static_root,
-                         **({"BENCH_GZIP_MIDDLEWARE": "1"} if args.with_gzip_middleware else {}))
-    flag = " --with-gzip-middleware" if args.with_gzip_middleware else ""
+                         **({"BENCH_NO_GZIP_MIDDLEWARE": "1"} if args.without_gzip_middleware else {}))
+    flag = " --without-gzip-middleware" if args.without_gzip_middleware else ""
     _common.header("Page weight of the Registries list (first visit, empty cache)",
                    "python bench/page_weight.py" + flag)
     from django.conf import settings
@@ -90,7 +90,8 @@ def main() -> None:
         rows.append([f"**total, {label}**", "", f"**{n(served_total)}**", f"**{n(gzip_total)}**",
                      f"as served: {'yes' if served_total <= TARGET_BYTES else '**no**'}; "
                      f"all gzip: {'yes' if gzip_total <= TARGET_BYTES else '**no**'}"])
-        totals[label] = (served_total, gzip_total)
+        # Before P5 the HTML went out as rendered; the assets are served the same either way.
+        totals[label] = (served_total, gzip_total, served_total - len(served_html) + len(html))
 
     _common.print_table(
         ["resource", "bytes on disk / rendered", "bytes served (encoding)", "gzip bytes",
@@ -98,9 +99,10 @@ def main() -> None:
         rows,
         title=f"Bytes per resource, Accept-Encoding: {ACCEPT}",
     )
-    for label, (served, gz) in totals.items():
+    for label, (served, gz, identity_html) in totals.items():
         verdict = "met" if served <= TARGET_BYTES else "NOT met"
-        print(f"- {label}: {served / 1000:.1f} KB as served; {gz / 1000:.1f} KB with every response gzipped "
+        print(f"- {label}: {served / 1000:.1f} KB as served; {gz / 1000:.1f} KB with every response gzipped; "
+              f"{identity_html / 1000:.1f} KB with the HTML uncompressed (before P5) "
               f"(target ≤ {TARGET_BYTES / 1000:.0f} KB as served: {verdict})")
     print("- a repeat visit downloads only the HTML: hashed static names are cached for a year (immutable)")
 

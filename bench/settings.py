@@ -27,9 +27,9 @@ if os.environ.get("BENCH_STATIC_ROOT"):
         "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
     }
 
-# Prototype of a proposed change, measured by bench/page_weight.py --with-gzip-middleware.
-if os.environ.get("BENCH_GZIP_MIDDLEWARE"):
-    MIDDLEWARE = [MIDDLEWARE[0], "django.middleware.gzip.GZipMiddleware", *MIDDLEWARE[1:]]  # noqa: F405
+# harborreg as it was before GZipMiddleware (P5): bench/page_weight.py --without-gzip-middleware.
+if os.environ.get("BENCH_NO_GZIP_MIDDLEWARE"):
+    MIDDLEWARE = [m for m in MIDDLEWARE if m != "django.middleware.gzip.GZipMiddleware"]  # noqa: F405
 
 # The benchmarks print their own tables; request and probe logs would only add noise.
 LOGGING = {

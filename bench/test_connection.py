@@ -11,7 +11,8 @@ itself under gunicorn as the README deploys it. Then, interleaved:
   GET /v2/ with the token.
 
 Also shown, to see where the time goes: the same POST through Django's test client (no
-HTTP), the check engine alone (run_check), the form's validation alone, Django's floor
+HTTP), the check engine alone (run_check), the form's validation alone (test_only, and the
+full validation that Save runs), Django's floor
 for an authenticated JSON POST (bench/urls.py: session, user, permission check, CSRF,
 middleware, nothing else), the baseline with a warm keep-alive session, and the Test
 Connection of a saved endpoint (stored secret decrypted, audit log written).
@@ -152,6 +153,15 @@ def count_connections(fn) -> tuple[int, int]:
     return opened, sent
 
 
+def count_queries(fn) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        fn()
+    return len(captured)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=30, help="rounds (default 30)")
@@ -217,6 +227,11 @@ def main() -> None:
         posted.update(form_data(registry_url))
 
         def form_only() -> None:
+            # What the Test Connection views build since P2: the name's checks are skipped.
+            assert not RegistryForm(posted, instance=Registry(), test_only=True).connection_errors()
+
+        def form_full() -> None:
+            # The same validation with the name's database check, as Save runs it.
             assert not RegistryForm(posted, instance=Registry()).connection_errors()
 
         def engine_only() -> None:
@@ -232,6 +247,7 @@ def main() -> None:
                 "client": through_test_client,
                 "engine": engine_only,
                 "form": form_only,
+                "form_full": form_full,
                 "floor_http": floor_over_http,
                 "floor_client": floor_test_client,
                 "warm": lambda: plain_requests_check(registry_url, warm),
@@ -250,8 +266,10 @@ def main() -> None:
              _common.ratio(stats["client"], base_stats), ""],
             ["… the check engine alone (run_check)", stats["engine"].ms(),
              _common.ratio(stats["engine"], base_stats), ""],
-            ["… the form's validation alone (connection_errors)", stats["form"].ms(),
+            ["… the form's validation alone (connection_errors, test_only)", stats["form"].ms(),
              _common.ratio(stats["form"], base_stats), ""],
+            ["… the form's full validation (what Save runs)", stats["form_full"].ms(),
+             _common.ratio(stats["form_full"], base_stats), ""],
             ["Django floor: authenticated JSON POST over HTTP", stats["floor_http"].ms(),
              _common.ratio(stats["floor_http"], base_stats), ""],
             ["Django floor through the test client", stats["floor_client"].ms(),
@@ -266,12 +284,15 @@ def main() -> None:
         )
         base_conn, base_req = count_connections(lambda: plain_requests_check(registry_url))
         engine_conn, engine_req = count_connections(engine_only)
+        form_queries = count_queries(form_only), count_queries(form_full)
         _common.print_table(
             ["what", "TCP connections opened", "HTTP requests"],
             [["plain requests (baseline)", base_conn, base_req],
              ["harborreg check engine (run_check)", engine_conn, engine_req]],
             title="Connections per check (each new TCP connection costs one network round trip)",
         )
+        print(f"\n- SQL queries of the form's validation: {form_queries[0]} with test_only (P2), "
+              f"{form_queries[1]} with the name's check (Save)")
         if args.profile:
             profiler = cProfile.Profile()
             profiler.enable()
