@@ -119,10 +119,11 @@ def test_the_foreign_key_refuses_what_the_orm_check_missed(owner_client, make_re
 def test_a_rule_committed_by_another_connection_mid_delete_is_honoured(path, client, superuser,
                                                                        make_registry, monkeypatch):
     """The real race: after the PROTECT check, another session (its own database
-    connection) commits a rule for the registry; then the DELETE runs. PostgreSQL lets the
-    insert through and its foreign key refuses the delete at commit. SQLite serializes the
-    two transactions: the other session's insert is refused instead. Either way: no 500,
-    no rule pointing at a deleted registry, and what the user reads is true."""
+    connection) commits a rule for the registry; then the DELETE runs. The insert commits
+    and the foreign key refuses the delete at commit (seen on SQLite and PostgreSQL). Were
+    the database to serialize the two transactions instead, the insert would be refused
+    and the delete go through. Either way: no 500, no rule pointing at a deleted registry,
+    and what the user reads is true."""
     registry = make_registry(name="racy")
     original_collect = deletion.Collector.collect
     outcome: dict = {}
