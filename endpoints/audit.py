@@ -33,7 +33,7 @@ def log_change(user, obj: models.Model, changed_fields: list[str]) -> LogEntry |
 
 
 def log_deletion(user, obj: models.Model) -> LogEntry:
-    return _log(user, obj, DELETION, [{"deleted": {"name": str(obj)}}])
+    return _log(user, obj, DELETION, [{"deleted": {"name": str(obj._meta.verbose_name), "object": str(obj)}}])
 
 
 def log_event(user, obj: models.Model, text: str) -> LogEntry:

@@ -56,9 +56,6 @@ def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
 # --- manage.py check --deploy ------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "app bug: security.W021 (SECURE_HSTS_PRELOAD not set) is reported; harborreg/settings.py "
-    "should silence it unless the operator opts in to preload"))
 def test_check_deploy_finds_nothing_with_production_settings(tmp_path):
     env = production_env(tmp_path)
     result = manage(env, "check", "--deploy", "--fail-level", "WARNING")

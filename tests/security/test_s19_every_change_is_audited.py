@@ -147,9 +147,6 @@ def test_the_history_pages_show_the_trail(superuser_client, make_registry):
         assert "root" in page
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "app bug: endpoints/audit.py log_deletion() writes {'deleted': {'name': ...}} without the "
-    "'object' key that LogEntry.get_change_message() formats, so reading the entry raises KeyError"))
 def test_a_deletion_entry_can_be_displayed(owner_client, make_registry):
     """What any LogEntry reader does (the admin's history, a log viewer): render the message."""
     registry = make_registry(name="gone")
