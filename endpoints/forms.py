@@ -103,7 +103,7 @@ class RegistryForm(forms.ModelForm):
                 "this endpoint."
             )
         self._apply_provider()
-        self.url_was_normalized = False
+        self.url_notice = ""
         self.secret_withheld = False
 
     # --- provider-driven field setup (mirrored by static/endpoints/registry_form.js) ---
@@ -154,8 +154,7 @@ class RegistryForm(forms.ModelForm):
             return self.chosen_provider.default_url
         raw = self.cleaned_data.get("url", "")
         normalized = normalize_endpoint_url(raw)
-        self.url_was_normalized = normalized != raw.strip()
-        if self.url_was_normalized and "://" not in raw:
+        if "://" not in raw:
             self.url_notice = f"No scheme was given: https:// was assumed ({normalized})."
         return normalized
 
@@ -277,13 +276,3 @@ class RegistryForm(forms.ModelForm):
         if commit:
             registry.save()
         return registry
-
-
-def validate_secret_for_test(form: RegistryForm) -> str | None:
-    """The message when the stored secret cannot be used for a test, else None."""
-    try:
-        form.effective_secret()
-    except secrets.SecretDecryptionError:
-        return secrets.UNDECRYPTABLE_MESSAGE
-    return None
-

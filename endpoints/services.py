@@ -20,14 +20,18 @@ from endpoints.probe.result import Category, StepResult, Verdict
 VERDICT_SALT = "endpoints.save-anyway-verdict"
 
 
-def undecryptable_verdict() -> Verdict:
+def invalid_verdict(message: str, hint: str = "Correct the form and test again.") -> Verdict:
+    """The verdict for input that cannot be tested (nothing was sent anywhere)."""
     return Verdict(
         ok=False,
         category=Category.INVALID,
-        summary=secrets.UNDECRYPTABLE_MESSAGE,
-        steps=[StepResult("Check input", False, 0, "stored secret unreadable",
-                          secrets.UNDECRYPTABLE_MESSAGE)],
+        summary=message,
+        steps=[StepResult("Check input", False, 0, message, hint)],
     )
+
+
+def undecryptable_verdict() -> Verdict:
+    return invalid_verdict(secrets.UNDECRYPTABLE_MESSAGE, secrets.UNDECRYPTABLE_MESSAGE)
 
 
 def test_form_connection(form: RegistryForm) -> Verdict:

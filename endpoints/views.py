@@ -142,11 +142,11 @@ def _registry_form(request: HttpRequest, registry: Registry) -> HttpResponse:
         return _render_form(request, form, registry)
 
     action = request.POST.get("action", "save")
-    form = RegistryForm(request.POST, instance=registry, test_only=action == "test")
-    if action == "switch_provider":
+    if action == "switch_provider":  # without JavaScript: re-render for the chosen provider
         initial = {k: v for k, v in request.POST.items() if k not in (*SECRET_FIELDS, "url", "access_id")}
         form = RegistryForm(instance=registry, initial=initial, provider_key=request.POST.get("provider"))
         return _render_form(request, form, registry)
+    form = RegistryForm(request.POST, instance=registry, test_only=action == "test")
     if action == "test":
         return _test_connection(request, form, registry)
 
@@ -176,14 +176,9 @@ def _test_connection(request: HttpRequest, form: RegistryForm, registry: Registr
     errors = form.connection_errors()
     if errors:
         if wants_json(request):
-            flat = " ".join(str(m) for messages_ in errors.values() for m in messages_)
-            return JsonResponse({
-                "ok": False, "status": "unhealthy", "category": "invalid", "summary": flat,
-                "steps": [{"name": "Check input", "ok": False, "ms": 0, "detail": flat,
-                           "hint": "Correct the form and test again."}],
-                "elapsed_ms": 0, "warnings": [],
-                "errors": {k: [str(m) for m in v] for k, v in errors.items()},
-            }, status=400)
+            verdict = services.invalid_verdict(" ".join(str(m) for m in sum(errors.values(), [])))
+            field_errors = {field: [str(m) for m in messages_] for field, messages_ in errors.items()}
+            return JsonResponse({**verdict.as_json(), "errors": field_errors}, status=400)
         return _render_form(request, form, registry, status=400)
     verdict = services.test_form_connection(form)
     if registry.pk is not None:

@@ -62,7 +62,3 @@ def enabled_providers() -> list[Provider]:
 def proxy_cache_provider_keys() -> list[str]:
     """The one list of providers a proxy-cache project may use (`PROXY_CACHE_PROVIDERS`)."""
     return [key for key in settings.PROXY_CACHE_PROVIDERS if key in PROVIDERS]
-
-
-def supports_proxy_cache(key: str) -> bool:
-    return key in proxy_cache_provider_keys()
