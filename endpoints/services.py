@@ -52,16 +52,7 @@ def test_form_connection(form: RegistryForm) -> Verdict:
 
 def check_registry(registry: Registry, user=None) -> Verdict:
     """Check a saved endpoint and store the outcome (also on failure)."""
-    try:
-        target = registry.connection_target()
-    except secrets.SecretDecryptionError:
-        verdict = undecryptable_verdict()
-    else:
-        verdict = run_check(target)
-    registry.record_verdict(verdict)
-    if user is not None:
-        audit.log_event(user, registry, f"Checked connection: {verdict.status} ({verdict.category}).")
-    return verdict
+    return check_registries([registry], user)[0][1]
 
 
 def check_registries(
