@@ -115,7 +115,40 @@
     }
   });
 
-  select.addEventListener("change", function () { applyProvider(byKey[select.value]); });
+  // "Load from file…" for the CA certificate and a JSON key: the file's text goes into the
+  // box, as if pasted (nothing is uploaded until the form is submitted).
+  function addFileLoader(getTarget, label, accept) {
+    var anchor = getTarget();
+    var picker = document.createElement("input");
+    picker.type = "file";
+    picker.accept = accept;
+    picker.className = "d-none";
+    var button = element("button", "btn btn-sm btn-outline-secondary mt-1 file-loader", label);
+    button.type = "button";
+    button.addEventListener("click", function () { picker.click(); });
+    picker.addEventListener("change", function () {
+      var file = picker.files[0];
+      if (!file) { return; }
+      file.text().then(function (text) {
+        var target = getTarget();
+        target.value = text.trim();
+        target.dispatchEvent(new Event("input", { bubbles: true }));
+      });
+      picker.value = "";
+    });
+    anchor.parentNode.insertBefore(button, anchor.nextSibling);
+    anchor.parentNode.insertBefore(picker, button);
+    return button;
+  }
+  addFileLoader(function () { return ca; }, "Load from file…", ".pem,.crt,.cer,text/plain");
+  var keyLoader = addFileLoader(function () { return form.querySelector("[name=access_secret]"); },
+    "Load JSON key from file…", ".json,application/json");
+  function syncKeyLoader() {  // only JSON secrets come from a file
+    keyLoader.hidden = form.querySelector("[name=access_secret]").tagName !== "TEXTAREA";
+  }
+  syncKeyLoader();
+
+  select.addEventListener("change", function () { applyProvider(byKey[select.value]); syncKeyLoader(); });
   verify.addEventListener("change", syncCa);
   syncCa();
 

@@ -4,6 +4,7 @@ Each test asserts what the user sees (text, DOM state) and what was stored. The 
 screenshots are taken on the way (docs/screenshots/).
 """
 
+import json
 import socket
 from datetime import timedelta
 
@@ -265,3 +266,33 @@ def test_check_now_on_selected_rows_reports_each_endpoint(signed_in, registry_ba
 
     statuses = dict(Registry.objects.values_list("name", "status"))
     assert statuses == {"reachable": "healthy", "gone": "unhealthy", "not-selected": "unknown"}
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_json_key_and_a_ca_certificate_load_from_files(signed_in, live_server, tmp_path):
+    import trustme
+
+    page = signed_in
+    page.goto(f"{live_server.url}/registries/new/")
+    key_button = page.get_by_role("button", name="Load JSON key from file…")
+    expect(key_button).to_be_hidden()  # a password secret is typed, not loaded
+    page.get_by_label("Provider").select_option("google-gcr")
+    expect(key_button).to_be_visible()
+
+    key = {"type": "service_account", "project_id": "p1", "client_email": "r@p1.iam.gserviceaccount.com",
+           "private_key": "-----BEGIN PRIVATE KEY-----\\nAAAA\\n-----END PRIVATE KEY-----\\n"}
+    key_file = tmp_path / "key.json"
+    key_file.write_text(json.dumps(key) + "\n")
+    with page.expect_file_chooser() as chooser:
+        key_button.click()
+    chooser.value.set_files(str(key_file))
+    expect(page.locator("[name=access_secret]")).to_have_value(json.dumps(key))
+
+    ca_pem = trustme.CA().cert_pem.bytes().decode()
+    ca_file = tmp_path / "ca.pem"
+    ca_file.write_text(ca_pem)
+    with page.expect_file_chooser() as chooser:
+        page.get_by_role("button", name="Load from file…").click()
+    chooser.value.set_files(str(ca_file))
+    expect(page.locator("#id_ca_certificate")).to_have_value(ca_pem.strip())
