@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django import forms
-from django.utils import timezone
 
 from endpoints import secrets
 from endpoints.models import Registry
@@ -21,6 +20,14 @@ from endpoints.validation import (
 CONNECTION_FIELDS = ("provider", "url", "access_id", "verify_remote_cert", "ca_certificate")
 # How long a secret typed into this form is kept (encrypted) across re-renders.
 PENDING_SECRET_TTL = 3600
+
+
+class SecretTextarea(forms.Textarea):
+    """A textarea for JSON secrets that, like PasswordInput(render_value=False), never
+    renders a value back, not even the one just typed into a form with errors."""
+
+    def get_context(self, name, value, attrs):
+        return super().get_context(name, None, attrs)
 
 
 class RegistryForm(forms.ModelForm):
@@ -124,25 +131,18 @@ class RegistryForm(forms.ModelForm):
             self.initial["access_id"] = p.fixed_access_id
         secret = self.fields["access_secret"]
         if p.secret_kind is SecretKind.JSON:
-            secret.widget = forms.Textarea(
+            secret.widget = SecretTextarea(
                 attrs={"rows": 6, "autocomplete": "off", "spellcheck": "false", "class": "font-monospace"}
             )
         secret.widget.attrs["placeholder"] = p.access_secret_placeholder
         secret.help_text = p.access_secret_help
-        if not self.is_new:
-            stored = self.instance
-            if stored.has_secret:
-                when = timezone.localtime(stored.secret_updated_at) if stored.secret_updated_at else None
-                status = f"A secret is stored (set {when:%Y-%m-%d %H:%M})" if when else "A secret is stored"
-                if not stored.secret_is_readable():
-                    status = secrets.UNDECRYPTABLE_MESSAGE
-                self.secret_status = status + ". Leave blank to keep it."
-            else:
-                self.secret_status = "No secret stored."
-                del self.fields["clear_secret"]
-        else:
+        if self.is_new:
             self.secret_status = ""
             del self.fields["clear_secret"]
+        else:
+            self.secret_status = self.instance.secret_status()
+            if not self.instance.has_secret:
+                del self.fields["clear_secret"]
 
     # --- cleaning ---
 

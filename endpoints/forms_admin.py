@@ -9,37 +9,15 @@ from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 
 from endpoints.audit import SECRET_FIELD_LABEL
+from endpoints.forms import SecretTextarea
 from endpoints.models import ProxyCacheProject, Registry
 from endpoints.providers import UnknownProvider, enabled_providers, get_provider
 from endpoints.providers.base import SecretKind
-from endpoints.secrets import UNDECRYPTABLE_MESSAGE
 from endpoints.validation import URL_CHANGED_MESSAGE, normalize_endpoint_url, origin_changed
 
 SECRET_AND_CLEAR_MESSAGE = "Either type a new Access Secret or tick “Clear stored secret”, not both."
-
-
-class SecretTextarea(forms.Textarea):
-    """A textarea for JSON secrets that, like PasswordInput(render_value=False), never
-    renders a value back, not even the one just typed into a form with errors."""
-
-    def get_context(self, name, value, attrs):
-        return super().get_context(name, None, attrs)
-
-
-def stored_secret_help(registry: Registry) -> str:
-    if not registry.has_secret:
-        return "No secret stored."
-    if registry.secret_updated_at:
-        when = timezone.localtime(registry.secret_updated_at).strftime("%Y-%m-%d %H:%M %Z")
-        text = f"A secret is stored (set {when})."
-    else:
-        text = "A secret is stored."
-    if not registry.secret_is_readable():
-        return f"{text} {UNDECRYPTABLE_MESSAGE}"
-    return f"{text} Leave blank to keep it."
 
 
 class RegistryAdminForm(forms.ModelForm):
@@ -71,7 +49,7 @@ class RegistryAdminForm(forms.ModelForm):
         self.had_secret = registry.has_secret
         self.stored_url = registry.url if registry.pk else ""
         if registry.pk:
-            self.fields["access_secret"].help_text = stored_secret_help(registry)
+            self.fields["access_secret"].help_text = registry.secret_status()
         else:
             del self.fields["clear_secret"]
             self.fields["access_secret"].help_text = "Leave blank for anonymous access."

@@ -164,11 +164,19 @@ class Registry(models.Model):
         return secrets.decrypt(self.access_secret_encrypted)
 
     def secret_is_readable(self) -> bool:
-        try:
-            self.decrypt_secret()
-        except secrets.SecretDecryptionError:
-            return False
-        return True
+        """Whether the stored secret would decrypt (checked without decrypting it)."""
+        return not self.access_secret_encrypted or secrets.is_decryptable(self.access_secret_encrypted)
+
+    def secret_status(self) -> str:
+        """What the edit forms say about the stored secret (never anything of its value)."""
+        if not self.has_secret:
+            return "No secret stored."
+        text = "A secret is stored"
+        if self.secret_updated_at:
+            text += f" (set {timezone.localtime(self.secret_updated_at):%Y-%m-%d %H:%M})"
+        if not self.secret_is_readable():
+            return f"{text}. {secrets.UNDECRYPTABLE_MESSAGE}"
+        return f"{text}. Leave blank to keep it."
 
     # --- references ---
 

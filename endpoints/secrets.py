@@ -154,6 +154,19 @@ def decrypt(envelope: str) -> str:
         raise SecretDecryptionError(f"the token does not verify with key '{key_id}'") from None
 
 
+def is_decryptable(envelope: str) -> bool:
+    """Whether a configured key authenticates this envelope, without decrypting it."""
+    key_id = envelope_key_id(envelope)
+    key = next((k for k in configured_keys() if k.key_id == key_id), None)
+    if key is None:
+        return False
+    try:
+        key.fernet.extract_timestamp(envelope.split(":", 2)[2].encode())  # checks the HMAC
+    except InvalidToken:
+        return False
+    return True
+
+
 def needs_rotation(envelope: str) -> bool:
     return envelope_key_id(envelope) != primary_key_id()
 

@@ -96,3 +96,24 @@ def test_a_server_error_page_shows_no_canary(superuser_client, seeded, monkeypat
     logged = "\n".join(f"{r.getMessage()} {r.exc_text or ''}" for r in caplog.records)
     assert "boom" in logged
     assert find_canaries(logged, PASSWORD_CANARY) == []
+
+
+def test_a_typed_json_key_is_never_rendered_back(superuser_client, emulate):
+    """A JSON secret (GCR, Quay) is a textarea: it must not echo what was typed, neither on
+    a form with errors, nor on a Test Connection result, nor on the Save anyway page."""
+    from tests.fixtures.emulators import Reply
+
+    down = emulate(["gcr.io"], lambda request: Reply(503, b"maintenance"))
+    form = {"provider": "google-gcr", "name": "", "url": "https://gcr.io", "access_id": "_json_key",
+            "access_secret": JSON_KEY, "verify_remote_cert": "on"}
+    pages = [
+        superuser_client.post("/registries/new/", {**form, "action": "save"}),  # name missing
+        superuser_client.post("/registries/test/", form),  # no JavaScript: a full page
+        superuser_client.post("/registries/new/", {**form, "name": "gcr", "action": "save",
+                                                   "ca_certificate": down.ca_pem}),  # Save anyway
+    ]
+    assert [p.status_code for p in pages] == [400, 200, 200]
+    assert "Save anyway" in pages[2].content.decode()
+    for page in pages:
+        assert find_canaries(page.content, JSON_KEY_CANARY) == []
+        assert 'name="access_secret"' in page.content.decode()
