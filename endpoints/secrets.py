@@ -8,6 +8,7 @@ id, a tampered token or a value without the envelope all raise SecretDecryptionE
 
 from __future__ import annotations
 
+import base64
 import logging
 import os
 import re
@@ -17,6 +18,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 
 logger = logging.getLogger(__name__)
@@ -38,6 +41,9 @@ class SecretDecryptionError(Exception):
 class SecretKey:
     key_id: str
     fernet: Fernet
+    # A separate key for secrets a form carries across a re-render: a stored ciphertext
+    # can never be replayed as one (and so never escape the URL-change rule).
+    form_fernet: Fernet
 
 
 def parse_key_list(entries: list[str]) -> list[SecretKey]:
@@ -59,14 +65,22 @@ def parse_key_list(entries: list[str]) -> list[SecretKey]:
             raise SecretKeyConfigError(f"Secret key id '{key_id}' is configured twice.")
         try:
             fernet = Fernet(material.strip().encode())
+            form_fernet = Fernet(_derive_form_key(material.strip().encode()))
         except (ValueError, TypeError):
             raise SecretKeyConfigError(
                 f"Secret key '{key_id}' is not a valid Fernet key (32 url-safe base64-encoded "
                 "bytes; make one with: python manage.py generate_secret_key)."
             ) from None
         seen.add(key_id)
-        keys.append(SecretKey(key_id, fernet))
+        keys.append(SecretKey(key_id, fernet, form_fernet))
     return keys
+
+
+def _derive_form_key(material: bytes) -> bytes:
+    raw = base64.urlsafe_b64decode(material)
+    derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
+                   info=b"harborreg form-pending secret").derive(raw)
+    return base64.urlsafe_b64encode(derived)
 
 
 def read_key_file(path: Path) -> list[str]:
@@ -185,7 +199,7 @@ def encrypt_ephemeral(plaintext: str) -> str:
     Uses its own envelope version, so it can never be mistaken for a stored secret.
     """
     primary = configured_keys()[0]
-    token = primary.fernet.encrypt(plaintext.encode()).decode()
+    token = primary.form_fernet.encrypt(plaintext.encode()).decode()
     return f"{EPHEMERAL_VERSION}:{primary.key_id}:{token}"
 
 
@@ -197,6 +211,6 @@ def decrypt_ephemeral(envelope: str, ttl: int) -> str:
     if key is None:
         raise SecretDecryptionError("unknown key")
     try:
-        return key.fernet.decrypt(parts[2].encode(), ttl=ttl).decode()
+        return key.form_fernet.decrypt(parts[2].encode(), ttl=ttl).decode()
     except (InvalidToken, UnicodeDecodeError):
         raise SecretDecryptionError("expired or tampered form secret") from None

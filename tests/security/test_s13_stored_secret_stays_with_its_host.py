@@ -3,6 +3,7 @@ Endpoint URL's scheme, host or port without typing the secret again: Test Connec
 the save-time test send no credentials to the new host, and saving asks for the secret
 (Harbor #23463, #23671). The admin's form has the same rule (tests/test_admin.py)."""
 
+import base64
 import re
 
 import pytest
@@ -83,3 +84,23 @@ def test_a_changed_path_on_the_same_host_keeps_the_secret(owner_client, saved, r
 
     assert response.json()["ok"] is True
     assert recording_registry.credentialed
+
+
+@pytest.mark.django_db
+def test_a_stored_ciphertext_cannot_pose_as_a_typed_secret(
+    owner_client, make_registry, second_recording_registry
+):
+    """The form carries a typed secret across re-renders as `e1:` ciphertext. A stored `v1:`
+    envelope relabelled `e1:` must not decrypt, or anyone with a database dump could send a
+    stored secret to a host of their choice."""
+    registry = make_registry(url="https://registry.example.com", access_id="ci", secret="stored-pass-1234")
+    forged = "e1:" + registry.access_secret_encrypted.split(":", 1)[1]
+    response = owner_client.post("/registries/test/", {
+        "provider": "docker-registry", "name": "", "url": second_recording_registry.url,
+        "access_id": "ci", "verify_remote_cert": "on", "pending_secret": forged,
+    }, HTTP_ACCEPT="application/json")
+    assert response.status_code == 200
+    assert second_recording_registry.requests, "the new URL was tested"
+    sent = [base64.b64decode(r.authorization.split()[1]).decode()
+            for r in second_recording_registry.credentialed]
+    assert all("stored-pass-1234" not in credentials for credentials in sent), sent
