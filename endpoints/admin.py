@@ -152,6 +152,9 @@ class RegistryAdmin(admin.ModelAdmin):
         line_break = mark_safe("<br>")  # noqa: S308 (a constant)
         return format_html_join(line_break, '{} <a href="{}">{}</a>', links)
 
+    def save_model(self, request, obj: Registry, form, change) -> None:
+        obj.save_edit()
+
     # --- actions ---
 
     @admin.action(description="Check connection", permissions=["change"])

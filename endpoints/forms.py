@@ -274,5 +274,5 @@ class RegistryForm(forms.ModelForm):
         elif self.cleaned_data.get("clear_secret"):
             registry.clear_secret()
         if commit:
-            registry.save()
+            registry.save_edit()
         return registry

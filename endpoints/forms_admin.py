@@ -118,7 +118,10 @@ class RegistryAdminForm(forms.ModelForm):
             self.instance.clear_secret()
         elif self.cleaned_data.get("access_secret"):
             self.instance.set_secret(self.cleaned_data["access_secret"])
-        return super().save(commit)
+        registry = super().save(commit=False)
+        if commit:
+            registry.save_edit()
+        return registry
 
 
 class ProxyCacheRegistryField(forms.ModelChoiceField):

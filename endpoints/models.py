@@ -149,13 +149,30 @@ class Registry(models.Model):
 
     # --- secret: write-only; decrypted only by an explicit call at the point of use ---
 
+    # What an edit form may change. Status columns belong to the checks and the secret to
+    # set_secret()/clear_secret(): an edit never writes back what it loaded earlier.
+    EDITABLE_FIELDS = ("provider", "name", "description", "url", "access_id", "verify_remote_cert",
+                       "ca_certificate")
+
     def set_secret(self, plaintext: str) -> None:
         self.access_secret_encrypted = secrets.encrypt(plaintext) if plaintext else ""
         self.secret_updated_at = timezone.now()
+        self._secret_changed = True
 
     def clear_secret(self) -> None:
         self.access_secret_encrypted = ""
         self.secret_updated_at = timezone.now()
+        self._secret_changed = True
+
+    def save_edit(self) -> None:
+        """Save what an edit form changed (a new row is saved whole)."""
+        if self._state.adding:
+            self.save()
+            return
+        fields = [*self.EDITABLE_FIELDS, "updated_at"]
+        if getattr(self, "_secret_changed", False):
+            fields += ["access_secret_encrypted", "secret_updated_at"]
+        self.save(update_fields=fields)
 
     def decrypt_secret(self) -> str:
         """Raises secrets.SecretDecryptionError when the stored value cannot be decrypted."""

@@ -288,3 +288,21 @@ def test_a_test_connection_of_a_new_endpoint_reads_no_registry_rows(owner_client
         )
     assert response.json()["errors"] == {"url": ["The URL scheme must be http or https, not “ftp”."]}
     assert [q["sql"] for q in queries if "endpoints_registry" in q["sql"]] == []
+
+
+def test_an_edit_does_not_write_back_what_changed_meanwhile(owner_client, make_registry, settings):
+    """Rotation or a check may update the row while an edit form is open: saving the form
+    (name only) keeps their results."""
+    registry = make_registry(name="old-name", access_id="ci", secret="pw-1234")
+    page = owner_client.get(f"/registries/{registry.pk}/edit/")
+    assert page.status_code == 200
+    Registry.objects.filter(pk=registry.pk).update(
+        access_secret_encrypted="v1:rotated:token", status="unhealthy", status_detail="down"
+    )
+    owner_client.post(f"/registries/{registry.pk}/edit/", form_data(
+        name="new-name", url=registry.url, access_id="ci",
+    ))
+    registry.refresh_from_db()
+    assert registry.name == "new-name"
+    assert registry.access_secret_encrypted == "v1:rotated:token"
+    assert (registry.status, registry.status_detail) == ("unhealthy", "down")
