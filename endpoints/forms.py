@@ -175,9 +175,10 @@ class RegistryForm(forms.ModelForm):
 
     def clean(self) -> dict:
         data = super().clean()
-        typed = data.get("access_secret", "") or data.get("pending_secret", "")
-        data["access_secret"] = typed
         clear = data.get("clear_secret", False)
+        # A secret typed before a re-render is carried along, unless the admin now clears.
+        typed = data.get("access_secret", "") or ("" if clear else data.get("pending_secret", ""))
+        data["access_secret"] = typed
         url = data.get("url")
         if typed and clear:
             self.add_error(

@@ -16,6 +16,7 @@ from endpoints.forms import RegistryForm
 from endpoints.models import ProxyCacheProject, Registry, ReplicationRule
 from endpoints.probe.engine import run_check
 from endpoints.probe.result import Category, StepResult, Verdict
+from endpoints.validation import URL_CHANGED_MESSAGE
 
 VERDICT_SALT = "endpoints.save-anyway-verdict"
 
@@ -36,6 +37,9 @@ def undecryptable_verdict() -> Verdict:
 
 def test_form_connection(form: RegistryForm) -> Verdict:
     """Test what the form says now. The stored secret is used only for the saved host."""
+    if form.secret_withheld and form.chosen_provider.empty_credentials_use_server_identity:
+        # Without the stored keys this provider would test with the server's own identity.
+        return invalid_verdict(URL_CHANGED_MESSAGE, "Enter the Access Secret again to test.")
     try:
         target = form.connection_target()
     except secrets.SecretDecryptionError:

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -20,7 +21,7 @@ from endpoints import audit, services
 from endpoints.forms import RegistryForm
 from endpoints.models import HealthCheck, Registry
 from endpoints.probe.result import Verdict
-from endpoints.providers import enabled_providers, get_provider, proxy_cache_provider_keys
+from endpoints.providers import PROVIDERS, enabled_providers, get_provider, proxy_cache_provider_keys
 
 PAGE_SIZES = (15, 25, 50, 100)
 SORTS = {
@@ -143,8 +144,8 @@ def _registry_form(request: HttpRequest, registry: Registry) -> HttpResponse:
 
     action = request.POST.get("action", "save")
     if action == "switch_provider":  # without JavaScript: re-render for the chosen provider
-        initial = {k: v for k, v in request.POST.items() if k not in (*SECRET_FIELDS, "url", "access_id")}
-        form = RegistryForm(instance=registry, initial=initial, provider_key=request.POST.get("provider"))
+        form = RegistryForm(instance=registry, initial=switch_provider_initial(request.POST),
+                            provider_key=request.POST.get("provider"))
         return _render_form(request, form, registry)
     form = RegistryForm(request.POST, instance=registry, test_only=action == "test")
     if action == "test":
@@ -163,13 +164,32 @@ def _registry_form(request: HttpRequest, registry: Registry) -> HttpResponse:
                 return _render_form(request, form, registry, status=200, verdict=verdict,
                                     save_anyway=services.sign_verdict(verdict))
     created = registry.pk is None
-    registry = services.save_registry(form, request.user, verdict)
+    try:
+        registry = services.save_registry(form, request.user, verdict)
+    except IntegrityError:  # the name was taken while the save-time test ran (a double submit)
+        form.add_error("name", f"An endpoint named “{form.cleaned_data['name']}” already exists "
+                               "(names are not case-sensitive).")
+        return _render_form(request, form, registry, status=400)
     messages.success(
         request, "Created endpoint successfully." if created else "Updated endpoint successfully."
     )
     if verdict is not None and not verdict.ok:
         messages.warning(request, f"“{registry.name}” was saved as Unhealthy: {verdict.summary}")
     return redirect("endpoints:registry_list")
+
+
+def switch_provider_initial(data) -> dict:
+    """What the form keeps when the provider changes without JavaScript: everything typed
+    except the secret, and except a URL or Access ID the previous provider fixed."""
+    fixed_urls = {p.default_url for p in PROVIDERS.values() if p.default_url}
+    fixed_ids = {p.fixed_access_id for p in PROVIDERS.values() if p.fixed_access_id}
+    initial = {k: v for k, v in data.items() if k not in (*SECRET_FIELDS, "action", "verdict")}
+    if initial.get("url") in fixed_urls:
+        del initial["url"]
+    if initial.get("access_id") in fixed_ids:
+        del initial["access_id"]
+    initial["verify_remote_cert"] = "verify_remote_cert" in data  # an unticked box is absent
+    return initial
 
 
 def _test_connection(request: HttpRequest, form: RegistryForm, registry: Registry) -> HttpResponse:
@@ -263,7 +283,7 @@ def registry_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @staff_permission_required("endpoints.view_registry")
 def registry_bulk(request: HttpRequest) -> HttpResponse:
-    ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
+    ids = [int(i) for i in request.POST.getlist("ids") if i.isascii() and i.isdigit() and len(i) < 19]
     registries = list(Registry.objects.filter(pk__in=ids).order_by("name"))
     action = request.POST.get("action")
     if not registries:

@@ -71,3 +71,13 @@ def test_the_registry_page_draws_the_last_checks_as_a_timeline(owner_client, mak
     assert f"(timeout, {oldest_kept[1]} ms)" in svg  # i=6 failed: kept, labelled
     assert 'height="48"' in svg  # the slowest check is the tallest bar
     assert "13 healthy, 7 unhealthy" in svg
+
+
+@pytest.mark.django_db
+def test_bulk_actions_ignore_malformed_ids(owner_client, make_registry):
+    registry = make_registry(name="kept")
+    response = owner_client.post(
+        "/registries/bulk/", {"action": "delete", "ids": ["²", "9" * 30, "-1", str(registry.pk)]}
+    )
+    assert response.status_code == 200
+    assert "Do you want to delete the endpoint kept?" in response.content.decode()

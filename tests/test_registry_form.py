@@ -8,6 +8,7 @@ from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 
 from endpoints.models import Registry
 from endpoints.providers import PROVIDERS
+from endpoints.validation import URL_CHANGED_MESSAGE
 
 pytestmark = pytest.mark.django_db
 
@@ -312,3 +313,67 @@ def test_an_edit_does_not_write_back_what_changed_meanwhile(owner_client, make_r
     assert registry.name == "new-name"
     assert registry.access_secret_encrypted == "v1:rotated:token"
     assert (registry.status, registry.status_detail) == ("unhealthy", "down")
+
+
+def test_a_name_taken_during_the_save_is_an_error_not_a_500(owner_client, monkeypatch):
+    from endpoints import services
+
+    save = services.save_registry
+
+    def someone_else_first(form, user, verdict):
+        Registry.objects.create(name="mirror", provider="docker-registry", url="https://x.example.com")
+        return save(form, user, verdict)
+
+    monkeypatch.setattr(services, "save_registry", someone_else_first)
+    response = owner_client.post("/registries/new/", form_data(verdict="", action="save_anyway"))
+    # the save-time test fails first (port 9); Save anyway with its signed verdict:
+    verdict = re.search(r'name="verdict" value="([^"]+)"', response.content.decode()).group(1)
+    response = owner_client.post("/registries/new/", form_data(verdict=verdict, action="save_anyway"))
+    assert response.status_code == 400
+    assert "An endpoint named “mirror” already exists" in response.content.decode()
+    assert Registry.objects.count() == 1
+
+
+def test_clearing_wins_over_a_secret_carried_from_a_failed_test(owner_client, make_registry):
+    registry = make_registry(access_id="", secret=CANARY)
+    html = owner_client.post(f"/registries/{registry.pk}/edit/", form_data(
+        url=registry.url, access_secret="typed-then-abandoned",
+    )).content.decode()
+    pending = re.search(r'name="pending_secret" value="([^"]+)"', html).group(1)
+    html = owner_client.post(f"/registries/{registry.pk}/edit/", form_data(
+        url=registry.url, clear_secret="on", pending_secret=pending,
+    )).content.decode()
+    assert "not both" not in html and "Save anyway" in html  # it tests without any secret
+    assert 'name="pending_secret" value=""' in html
+
+
+def test_without_javascript_a_provider_switch_keeps_what_was_typed(owner_client):
+    data = form_data(provider="harbor", name="keep", url="https://harbor.example.com",
+                     access_id="robot$ci", action="switch_provider")
+    del data["verify_remote_cert"]  # unticked: a browser sends nothing
+    response = owner_client.post("/registries/new/", data)
+    html = response.content.decode()
+    assert re.search(r'name="url"[^>]*value="https://harbor.example.com"', html)
+    assert re.search(r'name="access_id"[^>]*value="robot\$ci"', html)
+    assert not re.search(r'name="verify_remote_cert"[^>]*checked', html)
+    # A value the previous provider fixed does not follow it.
+    response = owner_client.post("/registries/new/", form_data(
+        provider="docker-registry", url="https://hub.docker.com", access_id="_json_key",
+        action="switch_provider",
+    ))
+    html = response.content.decode()
+    assert not re.search(r'name="url"[^>]*value="https://hub.docker.com"', html)
+    assert not re.search(r'name="access_id"[^>]*value="_json_key"', html)
+
+
+def test_ecr_with_a_changed_url_is_not_tested_with_the_servers_own_identity(owner_client, make_registry):
+    registry = make_registry(provider="aws-ecr", url="https://api.ecr.us-east-1.amazonaws.com",
+                             access_id="AKIAIOSFODNN7EXAMPLE",  # AWS's documentation example
+                             secret="wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+    response = owner_client.post(f"/registries/{registry.pk}/test/", form_data(
+        provider="aws-ecr", url="https://api.ecr.eu-west-1.amazonaws.com", access_id="AKIAIOSFODNN7EXAMPLE",
+    ), HTTP_ACCEPT="application/json")
+    body = response.json()
+    assert body["category"] == "invalid"
+    assert body["summary"].startswith(URL_CHANGED_MESSAGE.rstrip("."))
+    assert [step["name"] for step in body["steps"]] == ["Check input"]

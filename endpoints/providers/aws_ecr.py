@@ -67,6 +67,7 @@ def url_error(url: str) -> str | None:
 
 class AwsEcr(Provider):
     key = "aws-ecr"
+    empty_credentials_use_server_identity = True
     label = "AWS ECR"
 
     url_mode = UrlMode.SUGGESTIONS

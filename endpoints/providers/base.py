@@ -52,6 +52,10 @@ class Provider:
     access_secret_placeholder: ClassVar[str] = ""
     access_secret_help: ClassVar[str] = ""
 
+    # True when empty credentials mean the server's own identity (AWS: its default
+    # credentials chain) rather than anonymous access.
+    empty_credentials_use_server_identity: ClassVar[bool] = False
+
     # Further notes shown with the form (from the product documentation).
     notes: ClassVar[tuple[str, ...]] = ()
 
