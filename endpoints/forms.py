@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 from django import forms
 
 from endpoints import secrets
@@ -244,6 +247,15 @@ class RegistryForm(forms.ModelForm):
             verify_remote_cert=data.get("verify_remote_cert", True),
             ca_certificate=data.get("ca_certificate", ""),
         )
+
+    def connection_fingerprint(self) -> str:
+        """A digest of what a connection test of this form uses (the secret only hashed), so
+        a "Save anyway" can prove it belongs to the test that failed."""
+        data = self.cleaned_data
+        parts = [self.instance.pk, self.chosen_provider.key, data.get("url"), data.get("access_id"),
+                 data.get("verify_remote_cert"), data.get("ca_certificate"),
+                 hashlib.sha256(self.typed_secret().encode()).hexdigest(), data.get("clear_secret")]
+        return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()
 
     def secret_changed(self) -> bool:
         return bool(self.typed_secret()) or bool(self.cleaned_data.get("clear_secret"))

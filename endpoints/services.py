@@ -107,17 +107,22 @@ def check_registries(
     return [(registry, verdicts[registry.pk]) for registry in registries]
 
 
-def sign_verdict(verdict: Verdict) -> str:
+def sign_verdict(verdict: Verdict, form: RegistryForm) -> str:
+    """The failed test's result, signed together with what was tested."""
     return signing.dumps(
-        {"category": verdict.category, "summary": verdict.summary, "ms": verdict.elapsed_ms},
+        {"category": verdict.category, "summary": verdict.summary, "ms": verdict.elapsed_ms,
+         "tested": form.connection_fingerprint()},
         salt=VERDICT_SALT,
     )
 
 
-def unsign_verdict(token: str) -> Verdict | None:
+def unsign_verdict(token: str, form: RegistryForm) -> Verdict | None:
+    """The signed result, only if it is recent and about what the form says now."""
     try:
         data = signing.loads(token, salt=VERDICT_SALT, max_age=3600)
     except signing.BadSignature:
+        return None
+    if data.get("tested") != form.connection_fingerprint():
         return None
     return Verdict(ok=False, category=data["category"], summary=data["summary"],
                    elapsed_ms=data["ms"])

@@ -155,14 +155,14 @@ def _registry_form(request: HttpRequest, registry: Registry) -> HttpResponse:
         return _render_form(request, form, registry, status=400)
     verdict: Verdict | None = None
     if form.needs_connection_test():
-        signed = services.unsign_verdict(request.POST.get("verdict", ""))
+        signed = services.unsign_verdict(request.POST.get("verdict", ""), form)
         if action == "save_anyway" and signed is not None:
             verdict = signed
         else:
             verdict = services.test_form_connection(form)
             if not verdict.ok:
                 return _render_form(request, form, registry, status=200, verdict=verdict,
-                                    save_anyway=services.sign_verdict(verdict))
+                                    save_anyway=services.sign_verdict(verdict, form))
     created = registry.pk is None
     try:
         registry = services.save_registry(form, request.user, verdict)

@@ -377,3 +377,16 @@ def test_ecr_with_a_changed_url_is_not_tested_with_the_servers_own_identity(owne
     assert body["category"] == "invalid"
     assert body["summary"].startswith(URL_CHANGED_MESSAGE.rstrip("."))
     assert [step["name"] for step in body["steps"]] == ["Check input"]
+
+
+def test_save_anyway_belongs_to_the_test_that_failed(owner_client, recording_registry):
+    html = owner_client.post("/registries/new/", form_data(url="http://127.0.0.1:9")).content.decode()
+    verdict = re.search(r'name="verdict" value="([^"]+)"', html).group(1)
+    # The same token with another URL: that URL is tested instead of saved untested.
+    response = owner_client.post("/registries/new/", form_data(
+        url=recording_registry.url, verdict=verdict, action="save_anyway",
+    ), follow=True)
+    assert recording_registry.requests, "the other URL was tested"
+    registry = Registry.objects.get()
+    assert registry.status == "healthy" and "127.0.0.1:9" not in registry.status_detail
+    assert "Created endpoint successfully." in response.content.decode()
