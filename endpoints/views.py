@@ -107,7 +107,7 @@ def registry_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "rules": rules,
         "projects": projects,
         "checks": checks,
-        "history": audit.entries_for(registry)[:20],
+        "history": audit.entries_for(registry).select_related("user")[:20],
         "proxy_cache_ok": registry.provider in proxy_cache_provider_keys(),
     })
 
@@ -295,7 +295,10 @@ def registry_bulk(request: HttpRequest) -> HttpResponse:
         results = [
             {"name": registry.name, "ok": verdict.ok, "message": verdict.summary,
              "category": verdict.category}
-            for registry, verdict in services.check_registries(registries, request.user, pool=8)
+            # All at once (at most a page, 100): the page answers within one test deadline.
+            for registry, verdict in services.check_registries(
+                registries, request.user, pool=min(len(registries), max(PAGE_SIZES))
+            )
         ]
         return render(request, "endpoints/bulk_result.html", {"title": "Check now", "results": results})
     if action in ("delete", "delete_confirmed"):

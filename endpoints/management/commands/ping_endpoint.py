@@ -11,7 +11,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand
 
-from endpoints.probe.engine import check_input, run_check
+from endpoints.probe.engine import run_check
 from endpoints.probe.result import Verdict
 from endpoints.probe.target import Target
 from endpoints.providers import PROVIDERS
@@ -45,13 +45,12 @@ class Command(BaseCommand):
             verify_remote_cert=not options["no_verify_remote_cert"],
             ca_certificate=ca,
         )
-        problems = check_input(target)
         verdict = run_check(target)
         if options["json"]:
             self.stdout.write(json.dumps(verdict.as_json(), indent=2))
         else:
             self.stdout.write(format_verdict(verdict))
-        if problems or verdict.category == "invalid":
+        if verdict.category == "invalid":
             sys.exit(2)
         sys.exit(0 if verdict.ok else 1)
 
