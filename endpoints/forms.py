@@ -21,8 +21,17 @@ from endpoints.validation import (
 
 # Fields whose change makes saving run the connection test first.
 CONNECTION_FIELDS = ("provider", "url", "access_id", "verify_remote_cert", "ca_certificate")
+SECRET_AND_CLEAR_MESSAGE = "Either type a new Access Secret or tick “Clear stored secret”, not both."
 # How long a secret typed into this form is kept (encrypted) across re-renders.
 PENDING_SECRET_TTL = 3600
+
+
+def add_provider_errors(form: forms.Form, provider: Provider, url: str, access_id: str,
+                        typed: str, secret_given: bool) -> None:
+    """The provider's own input rules (no network), on the page form and the admin form."""
+    for field, messages in provider.clean(url, access_id, typed, secret_given).items():
+        for message in messages:
+            form.add_error(field if field in form.fields else None, message)
 
 
 class SecretTextarea(forms.Textarea):
@@ -184,18 +193,14 @@ class RegistryForm(forms.ModelForm):
         data["access_secret"] = typed
         url = data.get("url")
         if typed and clear:
-            self.add_error(
-                "clear_secret", "Either type a new Access Secret or clear the stored one, not both."
-            )
+            self.add_error("clear_secret", SECRET_AND_CLEAR_MESSAGE)
         self.url_changed = bool(not self.is_new and url and origin_changed(self.instance.url, url))
         if self.url_changed and self.instance.has_secret and not typed and not clear:
             self.secret_withheld = True
         if url is not None and "url" not in self.errors:
             secret_given = bool(typed) or (not self.is_new and self.instance.has_secret and not clear)
-            problems = self.chosen_provider.clean(url, data.get("access_id", ""), typed, secret_given)
-            for field, messages in problems.items():
-                for message in messages:
-                    self.add_error(field if field in self.fields else None, message)
+            add_provider_errors(self, self.chosen_provider, url, data.get("access_id", ""), typed,
+                                secret_given)
         return data
 
     def validate_for_save(self) -> bool:

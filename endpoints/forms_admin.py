@@ -11,13 +11,11 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from endpoints.audit import SECRET_FIELD_LABEL
-from endpoints.forms import SecretTextarea
+from endpoints.forms import SECRET_AND_CLEAR_MESSAGE, SecretTextarea, add_provider_errors
 from endpoints.models import ProxyCacheProject, Registry
 from endpoints.providers import UnknownProvider, enabled_providers, get_provider
 from endpoints.providers.base import SecretKind
 from endpoints.validation import URL_CHANGED_MESSAGE, normalize_endpoint_url, origin_changed
-
-SECRET_AND_CLEAR_MESSAGE = "Either type a new Access Secret or tick “Clear stored secret”, not both."
 
 
 class RegistryAdminForm(forms.ModelForm):
@@ -99,10 +97,7 @@ class RegistryAdminForm(forms.ModelForm):
         except (UnknownProvider, ValidationError):
             return  # the field and model validation report these
         secret_given = bool(typed) or (self.had_secret and not clear)
-        errors = provider.clean(url, cleaned.get("access_id", ""), typed, secret_given)
-        for field, messages in errors.items():
-            for message in messages:
-                self.add_error(field if field in self.fields else None, message)
+        add_provider_errors(self, provider, url, cleaned.get("access_id", ""), typed, secret_given)
 
     @property
     def changed_data(self) -> list[str]:
