@@ -6,18 +6,16 @@ and `check_registries`.
 
 from __future__ import annotations
 
-import base64
 import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from urllib.parse import quote
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from endpoints.probe.errors import OutboundError, StepFailed
-from endpoints.probe.http import OutboundClient
+from endpoints.probe.http import REDACTED, OutboundClient, encoded_forms
 from endpoints.probe.preflight import run_preflight
 from endpoints.probe.result import Category, StepResult, Verdict
 from endpoints.probe.target import Target
@@ -26,8 +24,6 @@ from endpoints.validation import normalize_endpoint_url, validate_ca_certificate
 __all__ = ["Probe", "StepFailed", "check_input", "run_check"]
 
 logger = logging.getLogger(__name__)
-
-REDACTED = "••••"
 
 
 class StepRecorder:
@@ -57,17 +53,17 @@ class Probe:
             deadline=self.deadline,
             deadline_s=self.deadline_s,
             before_new_origin=self._preflight,
+            sensitive=self._sensitive,  # the same set: tokens added later count too
         )
 
     def _preflight(self, url: str) -> None:
         run_preflight(self, url)
 
     def add_sensitive(self, value: str) -> None:
-        """Remember a secret or token so no step detail, hint or summary can carry it."""
+        """Remember a secret or token so no step detail, hint, summary or excerpt of a
+        remote's answer can carry it."""
         if value and len(value) >= 4:
-            self._sensitive.add(value)
-            self._sensitive.add(base64.b64encode(value.encode()).decode())
-            self._sensitive.add(quote(value, safe=""))
+            self._sensitive.update(encoded_forms(value))
 
     def scrub(self, text: str) -> str:
         for value in sorted(self._sensitive, key=len, reverse=True):

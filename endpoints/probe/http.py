@@ -2,13 +2,15 @@
 
 What every request gets here:
 - the address policy on the address actually connected (see policy.py), after
-  ENDPOINT_CONNECT_TO, for the first hop and every redirect;
+  ENDPOINT_CONNECT_TO, for the first hop and every redirect; through a proxy, on what the
+  host name resolves to here (the proxy resolves it again, but a metadata name is refused);
 - connect/read timeouts and the whole check's deadline on every socket operation
   (sockets.py), so a black hole or a slow drip ends on time;
 - bodies read raw and capped at 64 KiB; gzip/deflate decoded here, capped too;
 - at most 3 redirects, only to http(s), never carrying credentials to another origin;
 - the system CAs plus the endpoint's CA Certificate (tls.py), or no verification at all;
-- proxies only from HTTPS_PROXY / HTTP_PROXY / NO_PROXY; no .netrc.
+- proxies only from HTTPS_PROXY / HTTP_PROXY / NO_PROXY; no .netrc;
+- error excerpts with every sensitive value of the check blanked, even half of one.
 
 It drives urllib3 (the engine under requests) directly: requests would re-apply its own
 CA bundle and content decoding, and a custom connection class is where the policy has to
@@ -23,10 +25,10 @@ import re
 import ssl
 import time
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode, urljoin, urlsplit
+from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit
 from urllib.request import getproxies_environment, proxy_bypass_environment
 
 import urllib3
@@ -51,13 +53,20 @@ from endpoints.probe.result import Category
 from endpoints.probe.sockets import Clock, DeadlineSocket, DeadlineSSLContext, open_connection
 
 __all__ = [
-    "BODY_CAP", "MAX_REDIRECTS", "USER_AGENT", "OutboundClient", "OutboundError", "Response",
-    "credentials_in", "deadline_error", "origin_of", "proxy_for",
+    "BODY_CAP", "MAX_REDIRECTS", "REDACTED", "USER_AGENT", "OutboundClient", "OutboundError",
+    "Response", "deadline_error", "encoded_forms", "origin_of", "proxy_for", "sent_values",
 ]
 
 BODY_CAP = 64 * 1024
 MAX_REDIRECTS = 3
 CROSS_ORIGIN_SAFE_HEADERS = {"user-agent", "accept", "accept-language", "content-type"}
+# Headers whose value is never a secret; any other one may carry a key (PRIVATE-TOKEN,
+# X-API-KEY-SECRET, X-Amz-Security-Token ...), so its value is kept out of excerpts.
+HARMLESS_HEADERS = CROSS_ORIGIN_SAFE_HEADERS | {"host", "accept-encoding", "content-length"}
+REDACTED = "••••"
+# A secret's first characters left by a cut are blanked from this length on: shorter ends
+# match ordinary text too often to mean anything.
+DANGLING_MIN = 4
 USER_AGENT = f"harborreg/{harborreg.__version__}"
 REDIRECT_CODES = (301, 302, 303, 307, 308)
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -81,6 +90,43 @@ def deadline_error(clock: Clock, host: str) -> OutboundError:
     )
 
 
+def encoded_forms(value: str) -> set[str]:
+    """`value` as a remote may quote it back: plain, base64 (a Basic header), URL-encoded
+    (a query or form) and JSON-escaped (an echoed JSON body)."""
+    return {
+        value, base64.b64encode(value.encode()).decode(), quote(value, safe=""),
+        json.dumps(value)[1:-1],
+    }
+
+
+def _printable(text: str) -> str:
+    """Text as an excerpt shows it: no markup, no control characters, single spaces."""
+    text = re.sub(r"<[^>]*>", " ", text)
+    text = re.sub(r"[^\x20-\x7e•]+", " ", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _blank(text: str, values: list[str]) -> str:
+    for value in values:  # longest first: "id:secret" before "secret"
+        text = text.replace(value, REDACTED)
+    return text
+
+
+def _cut(text: str, limit: int, values: list[str]) -> str:
+    """text[:limit], and if it then ends with the first characters of a sensitive value
+    (the cut fell inside one, or the remote quoted only its start), those are blanked."""
+    text = text[:limit]
+    dangling = len(text)
+    for value in values:
+        head = value[:DANGLING_MIN]
+        start = text.find(head, max(0, len(text) - len(value)))
+        while start != -1 and not value.startswith(text[start:]):
+            start = text.find(head, start + 1)
+        if start != -1:  # the earliest start: the longest piece of this value
+            dangling = min(dangling, start)
+    return text if dangling == len(text) else text[:dangling] + REDACTED
+
+
 @dataclass
 class Response:
     status: int
@@ -88,9 +134,10 @@ class Response:
     body: bytes  # at most BODY_CAP bytes, already decoded from gzip/deflate
     url: str
     truncated: bool = False
-    # The credentials this request carried: a server that echoes them back in an error
-    # page must not get them into an excerpt, not even cut in half.
-    sent_credentials: tuple[str, ...] = ()
+    # The check's secrets and tokens and whatever this request carried: a server that
+    # echoes them back in an error page must not get them into an excerpt, not even cut
+    # in half.
+    sensitive: tuple[str, ...] = ()
 
     def json(self) -> Any:
         if self.truncated:
@@ -101,16 +148,18 @@ class Response:
             return None
 
     def excerpt(self, limit: int = 160) -> str:
-        """A short, printable excerpt of the body: never more than `limit` characters,
-        with any credential this request sent blanked out before the cut."""
-        text = self.body.decode("utf-8", "replace")
-        for credential in sorted(self.sent_credentials, key=len, reverse=True):
-            text = text.replace(credential, "••••")
-        text = text[: limit * 4]
-        text = re.sub(r"<[^>]*>", " ", text)
-        text = re.sub(r"[^\x20-\x7e•]+", " ", text)
-        text = re.sub(r"\s+", " ", text).strip()
-        return text[:limit] + ("…" if len(text) > limit else "")
+        """A short, printable excerpt of the body: never more than `limit` characters.
+
+        Every sensitive value is blanked before any cut: blanking after it (the Probe's
+        scrub of a step detail) finds only whole values, and a cut one would show its start.
+        """
+        forms = {form for value in self.sensitive for form in (value, _printable(value))}
+        values = sorted((v for v in forms if len(v) >= DANGLING_MIN), key=len, reverse=True)
+        text = _blank(self.body.decode("utf-8", "replace"), values)
+        # The markup regex is quadratic on a body of unclosed "<": clean a bounded slice.
+        text = _printable(_cut(text, limit * 4, values))
+        text = _blank(text, values)  # a value the clean-up joined again (line breaks, tags)
+        return _cut(text, limit, values) + ("…" if len(text) > limit else "")
 
 
 class Dialer:
@@ -121,6 +170,7 @@ class Dialer:
         self.clock = clock
         self._policy: policy.AddressPolicy | None = None
         self._rules: list[policy.ConnectRule] | None = None
+        self._proxied: dict[str, list[policy.IPAddress] | None] = {}
 
     @property
     def policy(self) -> policy.AddressPolicy:
@@ -187,8 +237,29 @@ class Dialer:
 
     def open_proxy(self, host: str, port: int) -> DeadlineSocket:
         # The proxy is the operator's own configuration, so it is not policed; the proxy
-        # is what reaches the registry.
+        # is what reaches the registry (policed by police_proxied before each request).
         return self.connect(self.resolve(host, port), port, host)
+
+    def police_proxied(self, host: str, port: int) -> list[policy.IPAddress] | None:
+        """Police a host the proxy will connect to, by what it resolves to here.
+
+        The proxy resolves the name again and we cannot see its answer, but a name that
+        points at the metadata service here almost always does there too, so every local
+        answer must pass. Returns the addresses, or None when this server cannot resolve
+        the name (split-horizon DNS that only the proxy sees): then the proxy decides, as
+        it would for any name. Looked up once per host and check (pre-flight and requests).
+        """
+        if host not in self._proxied:
+            try:
+                self._proxied[host] = self.resolve(host, port)  # an IP literal stands for itself
+            except OutboundError:
+                if self.clock.expired():
+                    raise deadline_error(self.clock, host) from None
+                self._proxied[host] = None  # no answer, or none in time
+        addresses = self._proxied[host]
+        if addresses is not None:
+            self.police(host, addresses)
+        return addresses
 
 
 class _HTTPConnection(HTTPConnection):
@@ -264,21 +335,47 @@ def proxy_for(url: str) -> str | None:
     return proxy if "://" in proxy else f"http://{proxy}"
 
 
-def credentials_in(headers: Mapping[str, str]) -> tuple[str, ...]:
-    """The secret parts of Authorization-like headers, decoded Basic pairs included."""
-    found: list[str] = []
+def sent_values(headers: Mapping[str, str], body: bytes | None) -> set[str]:
+    """What a request carried that may be a secret, whether or not the check registered it:
+    every header value but the harmless ones (of `Scheme credential`, the credential, and
+    the pair in a Basic header); every string in a JSON or form body (Docker Hub's login is
+    {"identifier", "secret"})."""
+    found: set[str] = set()
     for name, value in headers.items():
-        if name.lower() not in ("authorization", "proxy-authorization", "cookie"):
+        if name.lower() in HARMLESS_HEADERS:
             continue
         scheme, _, credential = value.strip().partition(" ")
-        found.append(credential.strip() or scheme)
+        found.add(credential.strip() or scheme)  # "Bearer ••••" still says what was sent
         if scheme.lower() == "basic":
             try:
                 pair = base64.b64decode(credential, validate=True).decode()
             except (ValueError, UnicodeDecodeError):
                 continue
-            found += [pair, pair.partition(":")[2]]
-    return tuple(v for v in found if len(v) >= 4)
+            found |= {pair, pair.partition(":")[2]}
+    found.update(_body_strings(headers, body))
+    return {form for value in found if len(value) >= DANGLING_MIN for form in encoded_forms(value)}
+
+
+def _body_strings(headers: Mapping[str, str], body: bytes | None) -> Iterator[str]:
+    if not body:
+        return
+    text = body.decode("utf-8", "replace")
+    try:
+        document = json.loads(text)
+    except ValueError:
+        content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
+        if content_type.startswith("application/x-www-form-urlencoded"):
+            yield from (value for _name, value in parse_qsl(text))
+        return
+    pending = [document]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            yield item
+        elif isinstance(item, dict):
+            pending += item.values()
+        elif isinstance(item, list):
+            pending += item
 
 
 def _encode_body(json_body: Any, data: Any) -> tuple[bytes | None, str | None]:
@@ -302,9 +399,12 @@ class OutboundClient:
 
     def __init__(self, *, verify: bool = True, ca_certificate: str = "",
                  deadline: float | None = None, deadline_s: float | None = None,
-                 before_new_origin: Callable[[str], None] | None = None) -> None:
+                 before_new_origin: Callable[[str], None] | None = None,
+                 sensitive: Collection[str] = ()) -> None:
         """`deadline` is a time.monotonic() instant; `deadline_s` the check's length, for
-        messages (both default to ENDPOINT_TEST_DEADLINE from now)."""
+        messages (both default to ENDPOINT_TEST_DEADLINE from now). `sensitive` is the
+        check's live collection of secrets and tokens (the Probe's, which grows as tokens
+        are issued), kept out of every excerpt in every form it holds."""
         total = float(deadline_s or settings.ENDPOINT_TEST_DEADLINE)
         self.clock = Clock(
             deadline or time.monotonic() + total, total,
@@ -314,6 +414,7 @@ class OutboundClient:
         self.ca_certificate = ca_certificate if verify else ""
         self.dialer = Dialer(self.clock)
         self.before_new_origin = before_new_origin
+        self.sensitive = sensitive
         self._seen: set[Origin] = set()
         self._managers: dict[tuple[str | None, bool], urllib3.PoolManager] = {}
         self._context: DeadlineSSLContext | None = None
@@ -409,6 +510,9 @@ class OutboundClient:
               body: bytes | None) -> Response:
         scheme, host, port = origin_of(url)
         proxy = proxy_for(url)
+        if proxy:
+            # The connection goes to the proxy, so the dialer never sees this host.
+            self.dialer.police_proxied(host, port)
         try:
             raw = self._manager(proxy, scheme == "https").urlopen(
                 method, url, body=body, headers=headers, redirect=False, retries=False,
@@ -423,7 +527,8 @@ class OutboundClient:
             payload, truncated = self._read_capped(raw, host)
         finally:
             raw.release_conn()
-        return Response(raw.status, raw.headers, payload, url, truncated, credentials_in(headers))
+        sensitive = (*self.sensitive, *sent_values(headers, body))
+        return Response(raw.status, raw.headers, payload, url, truncated, sensitive)
 
     def _read_capped(self, raw: urllib3.BaseHTTPResponse, host: str) -> tuple[bytes, bool]:
         """At most BODY_CAP raw bytes; decoded gzip/deflate also capped (gzip bombs)."""

@@ -43,13 +43,7 @@ def _run_preflight(probe: Probe, url: str) -> None:
     proxy = proxy_for(url)
     if proxy:
         with probe.step("Address policy") as step:
-            literal = policy.literal_address(host)
-            if literal is not None:
-                client.dialer.police(host, [literal])
-            step.detail = (
-                f"{host} is reached through the proxy {urlsplit(proxy).hostname} (from "
-                "HTTPS_PROXY / HTTP_PROXY); the proxy resolves and connects to it"
-            )
+            step.detail = _proxied_policy(client, host, port, urlsplit(proxy).hostname or proxy)
         return
 
     connect_host, connect_port, rule = client.dialer.route(host, port)
@@ -68,13 +62,10 @@ def _run_preflight(probe: Probe, url: str) -> None:
 
     with probe.step("Address policy") as step:
         client.dialer.police(connect_host, addresses)
-        rules = "not in ENDPOINT_DENY_NETWORKS"
-        if client.dialer.policy.allow:
-            rules += ", inside ENDPOINT_ALLOW_NETWORKS"
         shown = ", ".join(str(a) for a in addresses)
         if literal is not None and str(literal) != connect_host.strip("[]"):
             shown = f"{connect_host} means {literal}:"
-        step.detail = f"{shown} allowed ({rules}){mapping}"
+        step.detail = f"{shown} allowed ({_rules(client)}){mapping}"
 
     with probe.step("TCP connect") as step:
         sock = client.dialer.connect(addresses, connect_port, connect_host)
@@ -87,6 +78,30 @@ def _run_preflight(probe: Probe, url: str) -> None:
                 step.detail = _check_tls(probe, sock, host, port, addresses, connect_port)
     finally:
         sock.close()
+
+
+def _rules(client: OutboundClient) -> str:
+    rules = "not in ENDPOINT_DENY_NETWORKS"
+    if client.dialer.policy.allow:
+        rules += ", inside ENDPOINT_ALLOW_NETWORKS"
+    return rules
+
+
+def _proxied_policy(client: OutboundClient, host: str, port: int, proxy_host: str) -> str:
+    """The Address policy for a host behind HTTPS_PROXY / HTTP_PROXY (see police_proxied)."""
+    addresses = client.dialer.police_proxied(host, port)
+    via = f"the proxy {proxy_host} (from HTTPS_PROXY / HTTP_PROXY)"
+    if addresses is None:
+        return (
+            f"{host} cannot be resolved here, so its address is not checked: it is reached "
+            f"through {via}, which resolves it and decides (split-horizon DNS)"
+        )
+    if policy.literal_address(host) is not None:
+        return f"{host} allowed ({_rules(client)}); reached through {via}"
+    return (
+        f"{host} → {', '.join(str(a) for a in addresses)} here, allowed ({_rules(client)}); "
+        f"reached through {via}, which resolves it again"
+    )
 
 
 def _handshake(sock: DeadlineSocket, host: str, context: ssl.SSLContext) -> ssl.SSLSocket:
