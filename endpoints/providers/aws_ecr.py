@@ -79,7 +79,7 @@ class AwsEcr(Provider):
         "repositories are chosen in replication rules."
     )
 
-    access_id_placeholder = "AKIAIOSFODNN7EXAMPLE"
+    access_id_placeholder = "AKIA… (20 characters)"
     access_id_help = (
         "AWS ECR adapters should use access keys, not a username and password: enter the IAM access "
         "key ID (20 characters, starting with AKIA) from IAM → Users → Security credentials → Access "
