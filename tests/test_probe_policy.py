@@ -6,23 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from endpoints.probe import http, policy
+from endpoints.probe import policy
 from tests.fixtures.local_servers import REGISTRY_HEADERS, connect_proxy
 from tests.fixtures.probing import check, failed_step, step_named
-
-
-@pytest.fixture
-def dialled(monkeypatch) -> list[str]:
-    """Every address the seam opens a TCP connection to (still connecting for real)."""
-    addresses: list[str] = []
-    real = http.open_connection
-
-    def recording(address, port, clock):
-        addresses.append(str(address))
-        return real(address, port, clock)
-
-    monkeypatch.setattr(http, "open_connection", recording)
-    return addresses
 
 
 def registry_reply(request):

@@ -9,26 +9,14 @@ from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from endpoints.models import Registry
 from endpoints.providers import PROVIDERS
 from endpoints.validation import URL_CHANGED_MESSAGE
+from tests.forms import registry_form
 
 pytestmark = pytest.mark.django_db
 
 CANARY = "canary-Secret-4711"
 
 
-def form_data(**overrides) -> dict:
-    data = {
-        "provider": "docker-registry",
-        "name": "mirror",
-        "description": "",
-        "url": "http://127.0.0.1:9",
-        "access_id": "",
-        "access_secret": "",
-        "verify_remote_cert": "on",
-        "ca_certificate": "",
-        "action": "save",
-    }
-    data.update(overrides)
-    return data
+form_data = registry_form
 
 
 def labels(html: str) -> list[str]:

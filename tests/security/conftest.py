@@ -11,7 +11,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from endpoints import secrets
-from endpoints.probe import http, policy
+from endpoints.probe import policy
 
 
 def key_entry(key_id: str) -> str:
@@ -47,20 +47,6 @@ def socket_connects(monkeypatch) -> list[tuple[str, int]]:
     monkeypatch.setattr(socket.socket, "connect", connect, raising=False)
     monkeypatch.setattr(socket.socket, "connect_ex", connect_ex, raising=False)
     return opened
-
-
-@pytest.fixture
-def dialled(monkeypatch) -> list[str]:
-    """Every address the seam opens a TCP connection to (still connecting for real)."""
-    addresses: list[str] = []
-    real = http.open_connection
-
-    def recording(address, port, clock):
-        addresses.append(str(address))
-        return real(address, port, clock)
-
-    monkeypatch.setattr(http, "open_connection", recording)
-    return addresses
 
 
 @pytest.fixture
@@ -102,19 +88,3 @@ def superuser_client(superuser) -> Client:
     client.force_login(superuser)
     return client
 
-
-def registry_form(**overrides) -> dict:
-    """A New / Edit Endpoint POST as the page sends it."""
-    data = {
-        "provider": "docker-registry",
-        "name": "mirror",
-        "description": "",
-        "url": "http://127.0.0.1:9",
-        "access_id": "",
-        "access_secret": "",
-        "verify_remote_cert": "on",
-        "ca_certificate": "",
-        "action": "save",
-    }
-    data.update(overrides)
-    return {k: v for k, v in data.items() if v is not None}

@@ -16,7 +16,8 @@ from django.core.management.base import SystemCheckError
 from endpoints import secrets
 from endpoints.checks import raise_on_startup_errors
 from endpoints.models import Registry
-from tests.security.conftest import key_entry, registry_form, use_keys
+from tests.forms import registry_form
+from tests.security.conftest import key_entry, use_keys
 
 REPO = Path(__file__).resolve().parents[2]
 PASSWORD = "canary-S4-wrong-key-pw"

@@ -7,7 +7,7 @@ import pytest
 
 from tests.fixtures.local_servers import black_hole, wait_until
 from tests.fixtures.probing import check, failed_step, step_named
-from tests.security.conftest import registry_form
+from tests.forms import registry_form
 
 METADATA = {"169.254.169.254", "fd00:ec2::254", "100.100.100.200"}
 

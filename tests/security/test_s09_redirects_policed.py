@@ -10,7 +10,7 @@ import pytest
 
 from tests.fixtures.local_servers import REGISTRY_HEADERS
 from tests.fixtures.probing import check, failed_step
-from tests.security.conftest import registry_form
+from tests.forms import registry_form
 
 
 @pytest.mark.parametrize("location", ["file:///etc/passwd", "gopher://127.0.0.1:70/_x"])

@@ -8,7 +8,7 @@ import pytest
 
 from tests.fixtures.local_servers import REGISTRY_HEADERS
 from tests.fixtures.probing import check, failed_step
-from tests.security.conftest import registry_form
+from tests.forms import registry_form
 
 PASSWORD = "pw-S10-realm-canary"
 

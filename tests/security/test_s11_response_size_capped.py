@@ -12,7 +12,7 @@ import pytest
 from endpoints.probe.http import BODY_CAP, OutboundClient
 from tests.fixtures.local_servers import gzip_bomb
 from tests.fixtures.probing import check, shown
-from tests.security.conftest import registry_form
+from tests.forms import registry_form
 
 MARKER = b"BODYTEXT-" * 7282  # ~64 KiB of recognisable text per chunk
 FIFTY_MB = 50 * 1024 * 1024

@@ -15,7 +15,7 @@ import pytest
 
 from tests.fixtures.local_servers import black_hole, slow_drip
 from tests.fixtures.probing import check, failed_step
-from tests.security.conftest import registry_form
+from tests.forms import registry_form
 
 DEADLINE_S = 2.0
 REPO = Path(__file__).resolve().parents[2]

@@ -10,7 +10,7 @@ import pytest
 
 from endpoints.forms import URL_CHANGED_MESSAGE
 from endpoints.models import Registry
-from tests.security.conftest import registry_form
+from tests.forms import registry_form
 
 pytestmark = pytest.mark.django_db
 

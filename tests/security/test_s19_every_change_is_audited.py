@@ -9,8 +9,8 @@ from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 from django.contrib.auth.models import User
 
 from endpoints.models import Registry
+from tests.forms import registry_form
 from tests.security.canary import PASSWORD_CANARY, find_canaries
-from tests.security.conftest import registry_form
 
 pytestmark = pytest.mark.django_db
 
