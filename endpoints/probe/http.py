@@ -262,7 +262,9 @@ class Dialer:
         return addresses
 
 
-class _HTTPConnection(HTTPConnection):
+class _Dialled:
+    """urllib3 connections whose sockets come from the Dialer (policy, deadline)."""
+
     def __init__(self, *args: Any, dialer: Dialer, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.dialer = dialer
@@ -273,15 +275,12 @@ class _HTTPConnection(HTTPConnection):
         return self.dialer.open(self.host, self.port)
 
 
-class _HTTPSConnection(HTTPSConnection):
-    def __init__(self, *args: Any, dialer: Dialer, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.dialer = dialer
+class _HTTPConnection(_Dialled, HTTPConnection):
+    pass
 
-    def _new_conn(self) -> DeadlineSocket:
-        if self.proxy is not None:
-            return self.dialer.open_proxy(self.host, self.port)
-        return self.dialer.open(self.host, self.port)
+
+class _HTTPSConnection(_Dialled, HTTPSConnection):
+    pass
 
 
 class _HTTPPool(HTTPConnectionPool):
