@@ -42,7 +42,32 @@ class Clock:
         return min(limit, remaining)
 
 
-class DeadlineSocket(socket.socket):
+class _ArmedIO:
+    """Before every read and write, the socket's timeout becomes what the check has left."""
+
+    __slots__ = ()
+
+    def _arm(self) -> None:
+        raise NotImplementedError
+
+    def recv(self, *args: Any) -> bytes:
+        self._arm()
+        return super().recv(*args)  # type: ignore[misc]
+
+    def recv_into(self, *args: Any) -> int:
+        self._arm()
+        return super().recv_into(*args)  # type: ignore[misc]
+
+    def send(self, *args: Any) -> int:
+        self._arm()
+        return super().send(*args)  # type: ignore[misc]
+
+    def sendall(self, *args: Any) -> None:
+        self._arm()
+        super().sendall(*args)  # type: ignore[misc]
+
+
+class DeadlineSocket(_ArmedIO, socket.socket):
     __slots__ = ("clock",)
     clock: Clock
 
@@ -53,24 +78,8 @@ class DeadlineSocket(socket.socket):
         self._arm(self.clock.connect_s)
         super().connect(address)
 
-    def recv(self, *args: Any) -> bytes:
-        self._arm()
-        return super().recv(*args)
 
-    def recv_into(self, *args: Any) -> int:
-        self._arm()
-        return super().recv_into(*args)
-
-    def send(self, *args: Any) -> int:
-        self._arm()
-        return super().send(*args)
-
-    def sendall(self, *args: Any) -> None:
-        self._arm()
-        super().sendall(*args)
-
-
-class DeadlineSSLSocket(ssl.SSLSocket):
+class DeadlineSSLSocket(_ArmedIO, ssl.SSLSocket):
     """What `DeadlineSSLContext.wrap_socket` returns (it replaces the plain socket)."""
 
     def _arm(self) -> None:
@@ -85,25 +94,9 @@ class DeadlineSSLSocket(ssl.SSLSocket):
         self._arm()
         return super().read(*args)
 
-    def recv(self, *args: Any) -> bytes:
-        self._arm()
-        return super().recv(*args)
-
-    def recv_into(self, *args: Any) -> int:
-        self._arm()
-        return super().recv_into(*args)
-
     def write(self, *args: Any) -> int:
         self._arm()
         return super().write(*args)
-
-    def send(self, *args: Any) -> int:
-        self._arm()
-        return super().send(*args)
-
-    def sendall(self, *args: Any) -> None:
-        self._arm()
-        super().sendall(*args)
 
 
 class DeadlineSSLContext(ssl.SSLContext):
