@@ -3,7 +3,6 @@ Basic credential check, and the authenticated retry."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -17,8 +16,14 @@ if TYPE_CHECKING:
     from endpoints.probe.engine import Probe
     from endpoints.probe.target import Target
 
-# One item of a WWW-Authenticate header: a scheme name, or a name=value parameter.
-CHALLENGE_ITEM_RE = re.compile(r'\s*,?\s*([\w.-]+)(?:\s*=\s*("(?:[^"\\]|\\.)*"|[^\s,]*))?')
+# A remote chooses this header: it is read once, left to right, and only its first
+# MAX_CHALLENGE_LENGTH characters (real challenges are a few hundred). No regular
+# expression: a backtracking one runs inside the C engine, holding the GIL, where no
+# socket deadline can stop it (SECURITY S21).
+MAX_CHALLENGE_LENGTH = 8192
+MAX_REALM_LENGTH = 1024  # a token service URL; longer ones are refused, not shown
+TOKEN_CHARS = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+SPACE = " \t"
 
 
 @dataclass(frozen=True)
@@ -35,17 +40,71 @@ class Challenge:
         return self.params.get("service", "")
 
 
-def parse_challenge(header: str) -> Challenge | None:
-    """Parse `WWW-Authenticate`; Bearer wins when several challenges are offered."""
+def _skip(text: str, at: int, chars: str) -> int:
+    while at < len(text) and text[at] in chars:
+        at += 1
+    return at
+
+
+def _token(text: str, at: int) -> int:
+    while at < len(text) and text[at] in TOKEN_CHARS:
+        at += 1
+    return at
+
+
+def _quoted(text: str, at: int) -> tuple[str, int]:
+    """The quoted-string starting at text[at] == '"', unescaped; an unterminated one
+    runs to the end."""
+    value: list[str] = []
+    at += 1
+    while at < len(text) and text[at] != '"':
+        if text[at] == "\\" and at + 1 < len(text):
+            at += 1
+        value.append(text[at])
+        at += 1
+    return "".join(value), at + 1
+
+
+def parse_challenges(header: str) -> list[Challenge]:
+    """Every challenge of a `WWW-Authenticate` header (RFC 9110 §11.6.1), in one pass.
+
+    A token followed by "=" is a parameter of the challenge before it; any other token
+    starts a new challenge; a token68 (Negotiate's blob) is skipped.
+    Characters that fit nowhere are skipped one at a time.
+    """
+    text = (header or "")[:MAX_CHALLENGE_LENGTH]
     found: list[Challenge] = []
-    for match in CHALLENGE_ITEM_RE.finditer(header or ""):
-        name, value = match.group(1), match.group(2)
-        if value is None:
-            found.append(Challenge(name.lower(), {}))
-        elif found:
-            if value.startswith('"'):
-                value = re.sub(r"\\(.)", r"\1", value[1:-1])
-            found[-1].params[name.lower()] = value
+    at = 0
+    while at < len(text):
+        at = _skip(text, at, SPACE + ",")
+        end = _token(text, at)
+        if end == at:
+            at += 1
+            continue
+        name = text[at:end].lower()
+        after = _skip(text, end, SPACE)
+        if text[end:end + 1] == "=" and text[end + 1:end + 2] in ("", "=", ","):
+            at = _skip(text, end, "=")  # a token68 (Negotiate's blob): nothing to read
+        elif after < len(text) and text[after] == "=":
+            at = _skip(text, after + 1, SPACE)
+            if at < len(text) and text[at] == '"':
+                value, at = _quoted(text, at)
+            else:
+                start = at
+                while at < len(text) and text[at] not in SPACE + ",":
+                    at += 1
+                value = text[start:at]
+            if found:
+                found[-1].params.setdefault(name, value)
+        else:
+            found.append(Challenge(name, {}))
+            at = after
+    return found
+
+
+def parse_challenge(header: str) -> Challenge | None:
+    """The challenge to answer: Bearer wins when several are offered."""
+    found = parse_challenges(header)
     if not found:
         return None
     return next((c for c in found if c.scheme == "bearer"), found[0])
@@ -209,9 +268,12 @@ def fetch_bearer_token(probe: Probe, v2_url: str, challenge: Challenge,
                        username: str, password: str) -> str | None:
     """The token from the challenge's realm; None when an anonymous token is refused."""
     realm = challenge.realm
+    too_long = len(realm) > MAX_REALM_LENGTH
+    if too_long:
+        realm = realm[:100] + "…"  # refused below, and shown only this far
     with probe.step(f"Token from {realm or '(no realm)'}") as step:
         parts = urlsplit(realm)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        if too_long or parts.scheme not in ("http", "https") or not parts.hostname:
             raise StepFailed(
                 Category.PROVIDER,
                 f"the registry's Bearer challenge has no usable realm ({realm!r})",
