@@ -54,6 +54,25 @@ def unwrap(address: IPAddress) -> IPAddress:
     return address
 
 
+# Linux connects 0.0.0.0/8 and :: to this host's own listeners, as it does loopback.
+THIS_HOST = (ipaddress.IPv4Network("0.0.0.0/8"), ipaddress.IPv6Network("::/128"))
+LOOPBACK = (ipaddress.IPv4Address("127.0.0.1"), ipaddress.IPv6Address("::1"))
+
+
+def is_this_host(address: IPAddress) -> bool:
+    plain = unwrap(address)
+    return any(plain.version == network.version and plain in network for network in THIS_HOST)
+
+
+def destinations(address: IPAddress) -> set[IPAddress]:
+    """What a connection to `address` reaches, for the policy: a mapped IPv4 address is
+    that address; an unspecified one is loopback (either family, so one loopback entry in
+    a list covers every spelling)."""
+    if is_this_host(address):
+        return set(LOOPBACK)
+    return {unwrap(address)}
+
+
 def getaddrinfo(host: str, port: int) -> list[tuple[Any, ...]]:
     """The system resolver (a seam of its own so tests can stand in for DNS)."""
     return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
@@ -134,7 +153,8 @@ class AddressPolicy:
 
     def check(self, address: IPAddress, host: str) -> None:
         """Raise `blocked` unless `address` (which `host` resolved to) may be connected."""
-        forms = {address, unwrap(address)}
+        reached = destinations(address)
+        forms = {address, unwrap(address), *reached}
         shown = str(unwrap(address))
         bare = host.strip("[]")
         if shown == bare:
@@ -143,26 +163,32 @@ class AddressPolicy:
             via = f"{bare} means {shown}, and "
         else:
             via = f"{bare} resolves to {shown}, and "
+        if is_this_host(address):
+            via += f"{shown} is this host (connections to it reach loopback), so "
         for network in self.deny:
-            if any(form.version == network.version and form in network for form in forms):
+            matched = next((f for f in sorted(forms, key=str) if f.version == network.version
+                            and f in network), None)
+            if matched is not None:
+                what = shown if matched in (address, unwrap(address)) else str(matched)
                 raise OutboundError(
                     Category.BLOCKED,
-                    f"{via}{shown} is in ENDPOINT_DENY_NETWORKS ({network}): no connection "
+                    f"{via}{what} is in ENDPOINT_DENY_NETWORKS ({network}): no connection "
                     "was made",
-                    f"harborreg never connects to {network} (link-local and cloud metadata "
-                    f"addresses). If the registry really lives at {shown}, remove {network} "
-                    "from ENDPOINT_DENY_NETWORKS.",
+                    f"harborreg never connects to {network} (the default list holds link-local "
+                    f"and cloud metadata addresses). If the registry really lives at {shown}, "
+                    f"remove {network} from ENDPOINT_DENY_NETWORKS.",
                 )
         if self.allow and not any(
             form.version == network.version and form in network
-            for network in self.allow for form in forms
+            for network in self.allow for form in reached
         ):
             allowed = ", ".join(str(n) for n in self.allow)
+            what = "loopback" if is_this_host(address) else shown
             raise OutboundError(
                 Category.BLOCKED,
-                f"{via}{shown} is outside ENDPOINT_ALLOW_NETWORKS ({allowed}): no connection "
+                f"{via}{what} is outside ENDPOINT_ALLOW_NETWORKS ({allowed}): no connection "
                 "was made",
-                f"Add {shown}'s network to ENDPOINT_ALLOW_NETWORKS if this server may reach it, "
+                f"Add {what}'s network to ENDPOINT_ALLOW_NETWORKS if this server may reach it, "
                 "or use a registry address inside the allowed networks.",
             )
 
