@@ -74,10 +74,35 @@ def reject_v2_path(errors: FieldErrors, url: str) -> None:
         )
 
 
+# A key file is a flat object; the limit also keeps every later json.loads of a checked
+# secret (the providers' own, deeper in the stack) far from Python's recursion limit.
+MAX_JSON_DEPTH = 20
+
+
+def json_depth(value: object) -> int:
+    """How deeply lists and objects nest in a parsed JSON value (a scalar is 0), without
+    recursion."""
+    deepest, pending = 0, [(value, 0)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list):
+            deepest = max(deepest, depth + 1)
+            pending.extend((child, depth + 1) for child in item)
+    return deepest
+
+
 def parse_json_object(text: str, what: str) -> tuple[dict | None, str | None]:
     """(object, None) or (None, a message saying what to fix). Never echoes the text."""
+    too_deep = (
+        f"The Access Secret's JSON is nested too deeply (more than {MAX_JSON_DEPTH} levels of "
+        f"[ ] or {{ }}): paste {what}."
+    )
     try:
         value = json.loads(text)
+    except RecursionError:
+        return None, too_deep
     except json.JSONDecodeError as exc:
         message = (
             f"The Access Secret is not valid JSON: {exc.msg} at line {exc.lineno}, "
@@ -88,6 +113,8 @@ def parse_json_object(text: str, what: str) -> tuple[dict | None, str | None]:
         return None, message
     if not isinstance(value, dict):
         return None, f"The Access Secret must be a JSON object ({{ … }}): paste {what}."
+    if json_depth(value) > MAX_JSON_DEPTH:
+        return None, too_deep
     return value, None
 
 
