@@ -135,6 +135,9 @@ SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 if env.bool("USE_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# Error reports (the DEBUG page, ADMINS e-mails) hide typed secrets with DEBUG on too (S30).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "harborreg.debug.SecretSafeExceptionReporterFilter"
+
 # Content Security Policy: nothing inline, nothing from another origin.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
