@@ -5,12 +5,12 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count, OuterRef, Subquery, Value
-from django.db.models.functions import Coalesce, Length, Lower
+from django.db.models.functions import Coalesce, Length
 from django.db.models.lookups import LessThanOrEqual
 from django.urls import reverse
 from django.utils import timezone
 
-from endpoints import secrets
+from endpoints import names, secrets
 from endpoints.providers import get_provider, provider_choices, proxy_cache_provider_keys
 from endpoints.validation import normalize_endpoint_url, validate_ca_certificate
 
@@ -59,6 +59,8 @@ class Registry(models.Model):
     name = models.CharField(
         max_length=NAME_MAX_LENGTH, error_messages={"blank": "Endpoint name is required."}
     )
+    # What uniqueness compares (NFKC + case folding), computed from `name` on every save.
+    name_key = names.NameKeyField()
     description = models.TextField(blank=True)
     provider = models.CharField(max_length=32, choices=provider_choices)
     url = models.CharField(
@@ -86,7 +88,7 @@ class Registry(models.Model):
         verbose_name_plural = "registry endpoints"
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.UniqueConstraint(Lower("name"), name="registry_name_ci_unique"),
+            models.UniqueConstraint(fields=["name_key"], name="registry_name_key_unique"),
             models.CheckConstraint(
                 condition=~models.Q(name=""), name="registry_name_not_empty"
             ),
@@ -113,7 +115,8 @@ class Registry(models.Model):
 
     def clean(self) -> None:
         errors: dict[str, list[str]] = {}
-        self.name = (self.name or "").strip()
+        if name_errors := self._clean_name():
+            errors["name"] = name_errors
         if (self.url or "").strip():  # an empty URL is reported by the field itself
             try:
                 self.url = normalize_endpoint_url(self.url)
@@ -127,22 +130,39 @@ class Registry(models.Model):
         if errors:
             raise ValidationError(errors)
 
+    def _clean_name(self) -> list[str]:
+        """Store the normal form; say what to change in a name that cannot be stored."""
+        typed = self.name or ""
+        self.name = names.normalize_name(typed)
+        if not self.name:
+            # An empty name is the field's own error; one of only no-break spaces is not.
+            return [self._meta.get_field("name").error_messages["blank"]] if typed else []
+        problems = names.name_problems(typed)
+        if len(self.name) > NAME_MAX_LENGTH >= len(typed):
+            problems.append(
+                f"Shorten the name to at most {NAME_MAX_LENGTH} characters: it has "
+                f"{len(self.name)} once compatibility characters are spelled out."
+            )
+        return problems
+
     def validate_constraints(self, exclude=None) -> None:
-        # The name constraints, said on the Name field and with the name: one query here
-        # instead of one per constraint. (Length and emptiness are the field's own checks.)
+        # The name key's constraint, said on the Name field and naming the endpoint that
+        # holds the key: one query. (Length and emptiness are the field's own checks.)
         exclude = set(exclude or ())
-        name_taken = "name" not in exclude and bool(self.name) and (
-            Registry.objects.filter(name__iexact=self.name).exclude(pk=self.pk).exists()
-        )
-        exclude.add("name")
+        holder = None
+        if "name" not in exclude and self.name:
+            same = Registry.objects.filter(name_key=names.name_key(self.name)).exclude(pk=self.pk)
+            holder = same.values_list("name", flat=True).first()
+        exclude |= {"name", "name_key"}
         try:
             super().validate_constraints(exclude)
             errors: dict = {}
         except ValidationError as exc:
             errors = exc.update_error_dict({})
-        if name_taken:
+        if holder is not None:
             errors.setdefault("name", []).append(
-                f"An endpoint named “{self.name}” already exists (names are not case-sensitive)."
+                f"An endpoint named “{holder}” already exists (names are not case-sensitive, "
+                "and look-alike characters count as the same name)."
             )
         if errors:
             raise ValidationError(errors)
@@ -169,7 +189,7 @@ class Registry(models.Model):
         if self._state.adding:
             self.save()
             return
-        fields = [*self.EDITABLE_FIELDS, "updated_at"]
+        fields = [*self.EDITABLE_FIELDS, "name_key", "updated_at"]  # the key goes with the name
         if getattr(self, "_secret_changed", False):
             fields += ["access_secret_encrypted", "secret_updated_at"]
         self.save(update_fields=fields)
