@@ -46,6 +46,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything reads a body: a form in a charset other than UTF-8 gets a 400 (S32).
+    "harborreg.middleware.RequestCharsetMiddleware",
     # Compresses HTML (Django's version pads responses against BREACH); static files come
     # precompressed from whitenoise.
     "django.middleware.gzip.GZipMiddleware",
