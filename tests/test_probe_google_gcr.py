@@ -104,7 +104,8 @@ def test_it_asks_for_the_whole_file_when_google_cannot_parse_the_key(google):
     assert verdict.category == "auth"
     step = failed_step(verdict)
     assert step.name == "Token from https://gcr.io/v2/token"
-    assert "Unable to parse json key" in step.detail
+    assert "answered HTTP 400" in step.detail  # the body of an answer to the key is never quoted
+    assert "Unable to parse json key" in step.hint
     assert "paste the whole service-account JSON key file" in step.hint
     assert_nothing_secret_shown(verdict, mangled, google)
 

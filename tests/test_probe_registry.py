@@ -234,9 +234,9 @@ def test_a_body_echoing_the_authorization_header_is_scrubbed(serve_http):
     verdict = check(server.url, "ci", "echo-canary-pw")
 
     assert verdict.category == "http"
-    assert "you sent Authorization" in failed_step(verdict).detail  # the excerpt is shown...
+    assert failed_step(verdict).detail.endswith("answered HTTP 500")  # the echo is not quoted
     encoded = base64.b64encode(b"ci:echo-canary-pw").decode()
-    assert encoded not in shown(verdict) and "echo-canary-pw" not in shown(verdict)  # ...scrubbed
+    assert encoded not in shown(verdict) and "echo-canary-pw" not in shown(verdict)
 
 
 def test_a_body_echoing_the_bearer_token_is_scrubbed(serve_http, registry_token):
@@ -257,4 +257,4 @@ def test_a_body_echoing_the_bearer_token_is_scrubbed(serve_http, registry_token)
 
     assert verdict.category == "http"
     assert issuer.issued[before] not in shown(verdict)
-    assert "rejected Bearer ••••" in failed_step(verdict).detail
+    assert failed_step(verdict).detail.endswith("answered HTTP 500")  # the echo is not quoted

@@ -20,6 +20,7 @@ sit to see the address that is really dialled.
 from __future__ import annotations
 
 import base64
+import html
 import json
 import re
 import ssl
@@ -28,7 +29,7 @@ import zlib
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit
+from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urljoin, urlsplit
 from urllib.request import getproxies_environment, proxy_bypass_environment
 
 import urllib3
@@ -91,11 +92,20 @@ def deadline_error(clock: Clock, host: str) -> OutboundError:
 
 
 def encoded_forms(value: str) -> set[str]:
-    """`value` as a remote may quote it back: plain, base64 (a Basic header), URL-encoded
-    (a query or form) and JSON-escaped (an echoed JSON body)."""
+    """`value` as a remote may quote it back: plain, base64 (a Basic header, with or
+    without padding, URL-safe), URL-encoded (a query or form: every common flavour, and
+    twice), JSON-escaped (an echoed JSON body), HTML-escaped (an error page) and hex."""
+    raw = value.encode()
+    b64 = base64.b64encode(raw).decode()
+    escaped = html.escape(value)
     return {
-        value, base64.b64encode(value.encode()).decode(), quote(value, safe=""),
-        json.dumps(value)[1:-1],
+        value,
+        b64, b64.rstrip("="), base64.urlsafe_b64encode(raw).decode().rstrip("="),
+        quote(value, safe=""), quote(value, safe="/"), quote_plus(value),
+        quote(quote(value, safe=""), safe=""),
+        json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1],
+        escaped, escaped.replace("&#x27;", "&#39;"), html.escape(value, quote=False),
+        raw.hex(), raw.hex().upper(),
     }
 
 
@@ -138,6 +148,10 @@ class Response:
     # echoes them back in an error page must not get them into an excerpt, not even cut
     # in half.
     sensitive: tuple[str, ...] = ()
+    # The request carried credentials (an Authorization or other non-harmless header, or
+    # strings in its body): the answer may echo them in a form nobody can foresee, so its
+    # body is never quoted.
+    credentialed: bool = False
 
     def json(self) -> Any:
         if self.truncated:
@@ -152,7 +166,10 @@ class Response:
 
         Every sensitive value is blanked before any cut: blanking after it (the Probe's
         scrub of a step detail) finds only whole values, and a cut one would show its start.
+        The answer to a request that carried credentials has no excerpt at all.
         """
+        if self.credentialed:
+            return ""
         forms = {form for value in self.sensitive for form in (value, _printable(value))}
         values = sorted((v for v in forms if len(v) >= DANGLING_MIN), key=len, reverse=True)
         text = _blank(self.body.decode("utf-8", "replace"), values)
@@ -526,8 +543,9 @@ class OutboundClient:
             payload, truncated = self._read_capped(raw, host)
         finally:
             raw.release_conn()
-        sensitive = (*self.sensitive, *sent_values(headers, body))
-        return Response(raw.status, raw.headers, payload, url, truncated, sensitive)
+        carried = sent_values(headers, body)
+        return Response(raw.status, raw.headers, payload, url, truncated,
+                        (*self.sensitive, *carried), credentialed=bool(carried))
 
     def _read_capped(self, raw: urllib3.BaseHTTPResponse, host: str) -> tuple[bytes, bool]:
         """At most BODY_CAP raw bytes; decoded gzip/deflate also capped (gzip bombs)."""

@@ -60,9 +60,9 @@ def echo(request: Request, status: int, secret: str) -> Reply:
 
 def assert_nothing_of(secret: str, verdict) -> None:
     shown = json.dumps(verdict.as_json())
-    # The echo did reach the verdict (else this test proves nothing)...
-    assert "request rejected" in shown, shown
-    # ...but not the secret, whole, encoded, or its first characters left by the cut.
+    # The request carried the secret, so nothing of the answer's body is quoted (S27)...
+    assert "request rejected" not in shown, shown
+    # ...and the secret is nowhere, whole, encoded, or its first characters.
     assert find_canaries(shown, secret) == []
     assert secret[:4] not in shown, shown
 
@@ -137,15 +137,25 @@ def test_docker_hub_login_body_echoed_is_not_shown(emulate, status):
 # The seam on its own -------------------------------------------------------------------
 
 
-def test_a_value_the_request_carried_is_blanked_without_being_registered(serve_http):
-    """Any header but the harmless ones may carry a key: the client blanks what it sent even
-    when nobody told it the value is a secret."""
+def test_an_answer_to_a_request_with_any_key_header_is_not_quoted(serve_http):
+    """Any header but the harmless ones may carry a key: the answer is not quoted even when
+    nobody told the client the value is a secret."""
     key = long_secret("hdr")
     server = serve_http(lambda r: r.reply(500, "x" * SECRET_AT + f" {r.headers['X-Vendor-Key']}"))
 
     response = OutboundClient().request("GET", server.url + "/", headers={"X-Vendor-Key": key})
 
-    excerpt = response.excerpt()
+    assert response.excerpt() == ""
+    assert key in response.body.decode()  # it was echoed: the empty excerpt is the rule at work
+
+
+def test_a_value_the_request_carried_is_blanked_without_being_registered():
+    """Still, what a request carried is blanked wherever an excerpt is made."""
+    key = long_secret("hdr")
+    body = ("x" * SECRET_AT + f" {key}").encode()
+
+    excerpt = Response(500, {}, body, "https://r.test/", sensitive=(key,)).excerpt()
+
     assert excerpt.endswith("x ••••") and key[:4] not in excerpt
 
 
