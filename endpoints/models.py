@@ -160,10 +160,7 @@ class Registry(models.Model):
         except ValidationError as exc:
             errors = exc.update_error_dict({})
         if holder is not None:
-            errors.setdefault("name", []).append(
-                f"An endpoint named “{holder}” already exists (names are not case-sensitive, "
-                "and look-alike characters count as the same name)."
-            )
+            errors.setdefault("name", []).append(names.taken_message(holder))
         if errors:
             raise ValidationError(errors)
 

@@ -50,6 +50,14 @@ def name_key(name: str) -> str:
     return " ".join(folded.split())
 
 
+def taken_message(existing: str) -> str:
+    """What a form says when the key is taken, naming the endpoint that holds it."""
+    return (
+        f"An endpoint named “{existing}” already exists (names are not case-sensitive, and "
+        "look-alike characters count as the same name)."
+    )
+
+
 def is_invisible(char: str) -> bool:
     return (
         unicodedata.category(char) in INVISIBLE_CATEGORIES
