@@ -60,19 +60,30 @@ def test_it_accepts_real_ca_certificates():
 
 
 @pytest.mark.django_db
-def test_it_refuses_a_name_that_differs_only_in_case(make_registry):
-    make_registry(name="Primary")
-    duplicate = Registry(name="primary", provider="docker-registry", url="https://x.example.com")
+@pytest.mark.parametrize(("existing", "typed"), [("Primary", "primary"), ("équipe", "ÉQUIPE")])
+def test_it_refuses_a_name_that_differs_only_in_case(make_registry, existing, typed):
+    make_registry(name=existing)
+    duplicate = Registry(name=typed, provider="docker-registry", url="https://x.example.com")
     with pytest.raises(ValidationError) as exc:
         duplicate.full_clean()
-    assert "already exists" in exc.value.message_dict["name"][0]
+    assert exc.value.message_dict["name"] == [
+        f"An endpoint named “{existing}” already exists (names are not case-sensitive, and "
+        "look-alike characters count as the same name)."
+    ]
 
 
 @pytest.mark.django_db
-def test_the_database_enforces_case_insensitive_names(make_registry):
-    make_registry(name="Primary")
+@pytest.mark.parametrize(("existing", "typed"), [("Primary", "PRIMARY"), ("équipe", "ÉQUIPE")])
+def test_the_database_enforces_case_insensitive_names(make_registry, existing, typed):
+    # On SQLite too: the key is folded in Python, not by SQLite's ASCII-only LOWER().
+    make_registry(name=existing)
     with pytest.raises(IntegrityError), transaction.atomic():
-        Registry.objects.create(name="PRIMARY", provider="docker-registry", url="https://x.example.com")
+        Registry.objects.create(name=typed, provider="docker-registry", url="https://x.example.com")
+
+
+@pytest.mark.django_db
+def test_it_trims_and_normalizes_the_name_on_clean(make_registry):
+    assert make_registry(name="  ｍｉｒｒｏｒ-1  ").name == "mirror-1"
 
 
 @pytest.mark.django_db
