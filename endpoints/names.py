@@ -6,9 +6,11 @@ name (Cyrillic `р` among Latin letters), are refused (Unicode TR 36 / UTS #39).
 is decided on `name_key`, computed here in Python so SQLite and PostgreSQL agree (SQLite's
 LOWER() folds ASCII only).
 
-No confusable skeleton: the Python standard library has no UTS #39 confusables data and no
-maintained package offers a skeleton function, so an all-Cyrillic look-alike of a Latin
-name (`сосо` next to `coco`) is still a different name.
+No confusable skeleton: the standard library has no UTS #39 confusables data, and
+confusable-homoglyphs offers no skeleton (its data is a two-way "confusable with" map, not
+UTS #39's one-way prototypes), so an all-Cyrillic look-alike of a Latin name (`сосо` next
+to `coco`) is still a different name. The key follows Python's Unicode version: after an
+upgrade that changes it, re-save every endpoint so stored keys are recomputed.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ INVISIBLE_LETTERS_AND_MARKS = frozenset(
     + "".join(chr(c) for c in range(0xFE00, 0xFE10))  # variation selectors
     + "".join(chr(c) for c in range(0xE0100, 0xE01F0))
 )
-# The bidi controls are all Cf today; listed so that stays true whatever Unicode says later.
+# The bidi controls (all Cf today), by hand: they stay refused whatever a later Unicode says.
 BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 LOOK_ALIKE_ALPHABETS = ("Latin", "Cyrillic", "Greek")
 
