@@ -54,6 +54,8 @@ class Probe:
             deadline_s=self.deadline_s,
             before_new_origin=self._preflight,
             sensitive=self._sensitive,  # the same set: tokens added later count too
+            # Without a scheme the URL means https (normalize_endpoint_url).
+            credentials_need_https=not target.url.strip().lower().startswith("http://"),
         )
 
     def _preflight(self, url: str) -> None:

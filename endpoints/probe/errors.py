@@ -18,6 +18,11 @@ class OutboundError(Exception):
         self.hint = hint
 
 
+class CleartextRefused(OutboundError):
+    """A request that carries credentials was about to leave over plain http for an https
+    endpoint; nothing was sent."""
+
+
 class StepFailed(Exception):
     """A step failed: the check stops with this category, detail and hint.
 

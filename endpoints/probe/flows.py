@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode, urlsplit
 
-from endpoints.probe.errors import OutboundError, StepFailed
+from endpoints.probe.errors import CleartextRefused, OutboundError, StepFailed
 from endpoints.probe.http import Response
 from endpoints.probe.result import Category
 
@@ -280,19 +280,19 @@ def fetch_bearer_token(probe: Probe, v2_url: str, challenge: Challenge,
                 f"The token service of {urlsplit(v2_url).netloc} is misconfigured: its realm must "
                 "be an http(s) URL.",
             )
-        if urlsplit(v2_url).scheme == "https" and parts.scheme == "http" and (username or password):
+        query = {"service": challenge.service} if challenge.service else {}
+        token_url = realm + ("&" if "?" in realm else "?") + urlencode(query) if query else realm
+        auth = (username, password) if username else None
+        try:
+            response = probe.http.request("GET", token_url, auth=auth)
+        except CleartextRefused:
             raise StepFailed(
                 Category.BLOCKED,
                 f"the token service {realm} is plain http while the registry is https; "
                 "the credentials were not sent",
                 f"Make the registry at {urlsplit(v2_url).netloc} announce an https token realm "
                 "(for Harbor: its external URL).",
-            )
-        query = {"service": challenge.service} if challenge.service else {}
-        token_url = realm + ("&" if "?" in realm else "?") + urlencode(query) if query else realm
-        auth = (username, password) if username else None
-        try:
-            response = probe.http.request("GET", token_url, auth=auth)
+            ) from None
         except (OutboundError, StepFailed) as exc:
             # DNS, policy, connect or TLS failed for the realm's host. A pre-flight failure
             # (StepFailed) already says the registry sent us there; a request failure does not.

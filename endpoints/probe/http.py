@@ -49,7 +49,7 @@ from urllib3.exceptions import (
 
 import harborreg
 from endpoints.probe import policy, tls
-from endpoints.probe.errors import OutboundError
+from endpoints.probe.errors import CleartextRefused, OutboundError
 from endpoints.probe.result import Category
 from endpoints.probe.sockets import Clock, DeadlineSocket, DeadlineSSLContext, open_connection
 
@@ -416,11 +416,13 @@ class OutboundClient:
     def __init__(self, *, verify: bool = True, ca_certificate: str = "",
                  deadline: float | None = None, deadline_s: float | None = None,
                  before_new_origin: Callable[[str], None] | None = None,
-                 sensitive: Collection[str] = ()) -> None:
+                 sensitive: Collection[str] = (), credentials_need_https: bool = False) -> None:
         """`deadline` is a time.monotonic() instant; `deadline_s` the check's length, for
         messages (both default to ENDPOINT_TEST_DEADLINE from now). `sensitive` is the
         check's live collection of secrets and tokens (the Probe's, which grows as tokens
-        are issued), kept out of every excerpt in every form it holds."""
+        are issued), kept out of every excerpt in every form it holds. With
+        `credentials_need_https` (an https endpoint), no request carrying credentials is
+        sent over plain http, whatever host the check is talking to."""
         total = float(deadline_s or settings.ENDPOINT_TEST_DEADLINE)
         self.clock = Clock(
             deadline or time.monotonic() + total, total,
@@ -431,6 +433,7 @@ class OutboundClient:
         self.dialer = Dialer(self.clock)
         self.before_new_origin = before_new_origin
         self.sensitive = sensitive
+        self.credentials_need_https = credentials_need_https
         self._seen: set[Origin] = set()
         self._managers: dict[tuple[str | None, bool], urllib3.PoolManager] = {}
         self._context: DeadlineSSLContext | None = None
@@ -467,9 +470,11 @@ class OutboundClient:
 
     def request(self, method: str, url: str, *, headers: dict[str, str] | None = None,
                 auth: tuple[str, str] | None = None, json_body: Any = None,
-                data: Any = None) -> Response:
+                data: Any = None, operator_url: bool = False) -> Response:
         """One request with its redirects. Raises OutboundError; never returns a 3xx
-        unless the redirect has no Location."""
+        unless the redirect has no Location. `operator_url`: the URL comes from the
+        server's own configuration (AWS_ENDPOINT_URL_ECR), so its scheme is the operator's
+        choice, as HTTPS_PROXY's is."""
         sent: dict[str, str] = {"User-Agent": USER_AGENT, **(headers or {})}
         if auth is not None:
             token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
@@ -479,6 +484,8 @@ class OutboundClient:
             sent["Content-Type"] = content_type
         start = url
         for _hop in range(MAX_REDIRECTS + 1):
+            if not (operator_url and url == start):
+                self._refuse_cleartext_credentials(url, sent, body)
             self._admit(url)
             response = self._send(method, url, sent, body)
             location = response.headers.get("Location")
@@ -493,6 +500,16 @@ class OutboundClient:
                     "Only http and https redirects are followed: point Endpoint URL at the "
                     "registry itself.",
                 )
+            if body and response.status in (307, 308) and origin_of(next_url) != origin_of(url):
+                # 307/308 repeat the body, which may be a login: it stays with its origin.
+                where = "{}://{}:{}".format(*origin_of(next_url))
+                raise OutboundError(
+                    Category.BLOCKED,
+                    f"{url} redirects to {where} with HTTP {response.status}, which would repeat the "
+                    "request's body there: it was not re-sent",
+                    f"A request body (it may carry credentials) never follows a redirect to another "
+                    f"origin: check that {urlsplit(url).netloc} is the service's own address.",
+                )
             if origin_of(next_url) != origin_of(url):
                 # Credentials stay home: of the caller's headers only harmless ones follow
                 # (an API key may travel in any header, e.g. X-API-KEY-SECRET).
@@ -506,6 +523,21 @@ class OutboundClient:
             f"more than {MAX_REDIRECTS} redirects starting at {start}",
             f"Point Endpoint URL at the registry's final address (the redirects end at {url}).",
         )
+
+    def _refuse_cleartext_credentials(self, url: str, headers: dict[str, str],
+                                      body: bytes | None) -> None:
+        """The one place that keeps an https endpoint's credentials off plain http: token
+        realms, provider API hosts and redirect targets alike."""
+        if self.credentials_need_https and urlsplit(url).scheme.lower() == "http" and (
+            sent_values(headers, body)
+        ):
+            host = urlsplit(url).netloc
+            raise CleartextRefused(
+                Category.BLOCKED,
+                f"{host} is plain http while the endpoint is https; the credentials were not sent",
+                f"The credentials of an https endpoint only travel over https: make {host} serve "
+                "https, or check which address the remote names (its token realm or API URL).",
+            )
 
     def _admit(self, url: str) -> None:
         """Scheme check, then the pre-flight of a new origin."""

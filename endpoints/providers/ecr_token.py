@@ -151,7 +151,7 @@ def request_token(probe: Probe, api: EcrApi, account: str | None, access_id: str
     SigV4Auth(credentials, "ecr", api.region).add_auth(signed)
     try:
         response = probe.http.request("POST", f"{api.url}/", headers=dict(signed.headers.items()),
-                                      data=body)
+                                      data=body, operator_url=bool(api.set_by))
     except (OutboundError, StepFailed) as exc:
         raise unreachable(probe, exc, api) from None
     document = response.json()
