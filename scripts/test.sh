@@ -12,7 +12,7 @@ REPO=$(pwd)
 
 TEST_DATABASES=${TEST_DATABASES:-sqlite postgres}
 read -r -a EXTRA <<<"${PYTEST_ARGS:-}"
-APT_PACKAGES=(docker-registry apache2-utils chromium)
+APT_PACKAGES=(docker-registry apache2-utils chromium nginx)
 
 now_ms() { echo $(( ${EPOCHREALTIME/[.,]/} / 1000 )); }
 fmt_ms() { printf '%d.%d s' $(($1 / 1000)) $(($1 % 1000 / 100)); }
