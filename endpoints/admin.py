@@ -20,13 +20,13 @@ from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters
 
-from endpoints import services
+from endpoints import services, throttle
 from endpoints.forms_admin import (
     ProxyCacheProjectAdminForm,
     ProxyCacheRegistryField,
     RegistryAdminForm,
 )
-from endpoints.models import ProxyCacheProject, Registry, ReplicationRule
+from endpoints.models import ConnectionAttempt, ProxyCacheProject, Registry, ReplicationRule
 from endpoints.probe.result import Verdict
 
 sensitive_secret_post = method_decorator(sensitive_post_parameters("access_secret"))
@@ -169,7 +169,20 @@ class RegistryAdmin(admin.ModelAdmin):
                     messages.ERROR,
                 )
 
-        services.check_registries(queryset.order_by("name"), request.user, on_result=report)
+        registries = list(queryset.order_by("name"))
+        try:
+            with throttle.connection_slot(request.user, ConnectionAttempt.Kind.CHECK,
+                                          endpoints=len(registries)) as attempt:
+                checked = services.check_registries(registries, request.user, on_result=report,
+                                                    shared=True)
+                attempt.outcome = "bulk"
+        except throttle.Throttled as refusal:
+            self.message_user(request, refusal.message, messages.ERROR)
+            return
+        skipped = [registry.name for registry, verdict in checked if verdict is None]
+        if skipped:
+            self.message_user(request, f"{', '.join(skipped)}: {services.POOL_BUSY_MESSAGE}",
+                              messages.WARNING)
 
     @admin.action(permissions=["delete"], description=gettext_lazy("Delete selected %(verbose_name_plural)s"))
     def delete_selected(self, request, queryset):
@@ -233,3 +246,21 @@ class ProxyCacheProjectAdmin(admin.ModelAdmin):
         if db_field.name == "registry":
             kwargs["form_class"] = ProxyCacheRegistryField
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(ConnectionAttempt)
+class ConnectionAttemptAdmin(admin.ModelAdmin):
+    """Who tested or checked what, and how it ended: read-only, written by the pages."""
+
+    list_display = ["started_at", "user", "kind", "url", "registry", "endpoints_checked", "outcome",
+                    "finished_at"]
+    list_filter = ["kind", "outcome", "started_at"]
+    search_fields = ["url", "user__username", "registry__name"]
+    list_select_related = ["user", "registry"]
+    date_hierarchy = "started_at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count, OuterRef, Subquery, Value
@@ -376,3 +377,46 @@ class ProxyCacheProject(models.Model):
     def clean(self) -> None:
         if self.registry_id and (message := self._provider_error()):
             raise ValidationError({"registry": message})
+
+
+class ConnectionAttempt(models.Model):
+    """One Test Connection or Check now someone asked for: who, what, and how it ended.
+
+    The record of tests of unsaved endpoints (which leave nothing else behind), and what
+    the per-user limits count, across every worker process (endpoints/throttle.py).
+    """
+
+    class Kind(models.TextChoices):
+        TEST = "test", "Test Connection"
+        CHECK = "check", "Check now"
+
+    THROTTLED = "throttled"  # the outcome of an attempt the limits refused
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                             related_name="+")
+    kind = models.CharField(max_length=8, choices=Kind)
+    registry = models.ForeignKey(Registry, null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="+", help_text="Empty for an unsaved endpoint.")
+    provider = models.CharField(max_length=32, blank=True)
+    url = models.CharField("Endpoint URL", max_length=512, blank=True)
+    endpoints_checked = models.PositiveIntegerField(default=1)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=32, blank=True,
+                               help_text="The verdict's category, or “throttled”.")
+
+    class Meta:
+        verbose_name = "connection test"
+        verbose_name_plural = "connection tests"
+        ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["user", "-started_at"])]
+
+    def __str__(self) -> str:
+        what = self.url or self.registry or f"{self.endpoints_checked} endpoints"
+        return f"{self.get_kind_display()} of {what} at {self.started_at:%Y-%m-%d %H:%M:%S}"
+
+    def finish(self, outcome: str) -> None:
+        self.outcome = outcome[:32]
+        self.finished_at = timezone.now()
+        ConnectionAttempt.objects.filter(pk=self.pk).update(outcome=self.outcome,
+                                                            finished_at=self.finished_at)

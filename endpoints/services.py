@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import queue
+import threading
+import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -54,9 +57,28 @@ def test_form_connection(form: RegistryForm) -> Verdict:
     return verdict
 
 
-def check_registry(registry: Registry, user=None) -> Verdict:
-    """Check a saved endpoint and store the outcome (also on failure)."""
-    return check_registries([registry], user)[0][1]
+def check_registry(registry: Registry, user=None) -> Verdict | None:
+    """Check a saved endpoint from a page and store the outcome (also on failure); None
+    when the process's check pool stayed busy too long to start it."""
+    return check_registries([registry], user, shared=True)[0][1]
+
+
+POOL_BUSY_MESSAGE = ("Not checked: this server's checks were all busy for too long (CHECK_NOW_POOL, "
+                     "a server setting). Nothing was stored; check it again in a moment.")
+_shared_pool: ThreadPoolExecutor | None = None
+_shared_pool_lock = threading.Lock()
+
+
+def shared_check_pool() -> ThreadPoolExecutor:
+    """The one pool that runs Check now for every request of this process (CHECK_NOW_POOL
+    threads), so a bulk check of a whole page cannot add a thread per endpoint."""
+    global _shared_pool
+    with _shared_pool_lock:
+        if _shared_pool is None or _shared_pool._max_workers != settings.CHECK_NOW_POOL:
+            if _shared_pool is not None:  # the setting changed: the old threads finish, then go
+                _shared_pool.shutdown(wait=False)
+            _shared_pool = ThreadPoolExecutor(settings.CHECK_NOW_POOL, thread_name_prefix="check-now")
+        return _shared_pool
 
 
 def check_registries(
@@ -64,18 +86,28 @@ def check_registries(
     user=None,
     pool: int | None = None,
     on_result: Callable[[Registry, Verdict], None] | None = None,
-) -> list[tuple[Registry, Verdict]]:
-    """Check many endpoints concurrently with a bounded pool.
+    *,
+    shared: bool = False,
+) -> list[tuple[Registry, Verdict | None]]:
+    """Check many endpoints concurrently, at most `pool` at a time, and store every result
+    (also failures).
+
+    With `shared` (pages and admin), the checks run in the process's shared pool and each
+    must start within half of ENDPOINT_TEST_DEADLINE, so the request ends within 1.5
+    deadlines however busy the pool is; one that could not start gets None (not checked,
+    nothing stored: a busy server is not an unhealthy endpoint). Otherwise (the commands)
+    a pool of `pool` threads (default CHECK_REGISTRIES_POOL) works through the list.
 
     Only the network part runs in the worker threads; decrypting and storing results stay
-    in the calling thread (one database connection). Every result is stored, also failures.
+    in the calling thread (one database connection). Checks are fed as results come back,
+    so the work per result does not grow with the number of endpoints.
     """
     registries = list(registries)
-    verdicts: dict[int, Verdict] = {}
-    targets = {}
+    verdicts: dict[int, Verdict | None] = {}
+    targets = []
     for registry in registries:
         try:
-            targets[registry.pk] = registry.connection_target()
+            targets.append((registry.pk, registry.connection_target()))
         except secrets.SecretDecryptionError:
             verdicts[registry.pk] = undecryptable_verdict()
     by_pk = {registry.pk: registry for registry in registries}
@@ -95,16 +127,60 @@ def check_registries(
             for pk, verdict in done.items():
                 on_result(by_pk[pk], verdict)
 
-    store(dict(verdicts))
-    workers = max(1, min(pool or settings.CHECK_REGISTRIES_POOL, len(targets) or 1))
-    with ThreadPoolExecutor(max_workers=workers) as executor:
-        pending = {executor.submit(run_check, target): pk for pk, target in targets.items()}
-        while pending:
-            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-            done = {pending.pop(future): future.result() for future in finished}
-            verdicts.update(done)
-            store(done)
-    return [(registry, verdicts[registry.pk]) for registry in registries]
+    store({pk: verdict for pk, verdict in verdicts.items() if verdict is not None})
+    if shared:
+        workers = settings.CHECK_NOW_POOL
+        start_by = time.monotonic() + settings.ENDPOINT_TEST_DEADLINE / 2
+        verdicts.update(_FeedingPool(shared_check_pool(), workers, start_by).run(targets, store))
+    else:
+        workers = max(1, min(pool or settings.CHECK_REGISTRIES_POOL, len(targets) or 1))
+        with ThreadPoolExecutor(max_workers=workers) as executor:
+            verdicts.update(_FeedingPool(executor, workers, None).run(targets, store))
+    return [(registry, verdicts.get(registry.pk)) for registry in registries]
+
+
+class _FeedingPool:
+    """Keeps at most `workers` checks in flight on `executor` and hands back results as
+    they finish; with `start_by`, a check not started by then is skipped (None)."""
+
+    def __init__(self, executor: ThreadPoolExecutor, workers: int, start_by: float | None) -> None:
+        self.executor = executor
+        self.workers = workers
+        self.start_by = start_by
+        self.finished: queue.SimpleQueue = queue.SimpleQueue()
+
+    def _check(self, pk: int, target) -> tuple[int, Verdict | None]:
+        if self.start_by is not None and time.monotonic() > self.start_by:
+            return pk, None
+        return pk, run_check(target)
+
+    def run(self, targets: list, store: Callable[[dict[int, Verdict]], None]) -> dict[int, Verdict | None]:
+        outcome: dict[int, Verdict | None] = {}
+        waiting = iter(targets)
+        in_flight = 0
+
+        def feed() -> None:
+            nonlocal in_flight
+            item = next(waiting, None)
+            if item is not None:
+                self.executor.submit(self._check, *item).add_done_callback(self.finished.put)
+                in_flight += 1
+
+        for _ in range(self.workers):
+            feed()
+        while in_flight:
+            batch = [self.finished.get()]
+            while not self.finished.empty():  # whatever else finished meanwhile
+                batch.append(self.finished.get())
+            in_flight -= len(batch)
+            done = dict(future.result() for future in batch)
+            outcome.update(done)
+            checked = {pk: verdict for pk, verdict in done.items() if verdict is not None}
+            if checked:
+                store(checked)
+            for _ in batch:
+                feed()
+        return outcome
 
 
 def sign_verdict(verdict: Verdict, form: RegistryForm) -> str:

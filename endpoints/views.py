@@ -17,9 +17,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from endpoints import audit, services
+from endpoints import audit, services, throttle
 from endpoints.forms import RegistryForm
-from endpoints.models import HealthCheck, Registry
+from endpoints.models import ConnectionAttempt, HealthCheck, Registry
 from endpoints.probe.result import Verdict
 from endpoints.providers import PROVIDERS, enabled_providers, get_provider, proxy_cache_provider_keys
 
@@ -159,7 +159,10 @@ def _registry_form(request: HttpRequest, registry: Registry) -> HttpResponse:
         if action == "save_anyway" and signed is not None:
             verdict = signed
         else:
-            verdict = services.test_form_connection(form)
+            try:
+                verdict = _tested(request, form, registry)
+            except throttle.Throttled as refusal:
+                return _throttled(request, refusal, form=form, registry=registry)
             if not verdict.ok:
                 return _render_form(request, form, registry, status=200, verdict=verdict,
                                     save_anyway=services.sign_verdict(verdict, form))
@@ -192,6 +195,35 @@ def switch_provider_initial(data) -> dict:
     return initial
 
 
+def _tested(request: HttpRequest, form: RegistryForm, registry: Registry) -> Verdict:
+    """The form's connection test, within the user's limits and recorded (may raise
+    throttle.Throttled)."""
+    with throttle.connection_slot(
+        request.user, ConnectionAttempt.Kind.TEST, url=form.cleaned_data.get("url", ""),
+        provider=form.chosen_provider.key, registry=registry if registry.pk else None,
+    ) as attempt:
+        verdict = services.test_form_connection(form)
+        attempt.outcome = verdict.category
+    return verdict
+
+
+def _throttled(request: HttpRequest, refusal: throttle.Throttled, *, form: RegistryForm | None = None,
+               registry: Registry | None = None) -> HttpResponse:
+    """429, saying when to retry: JSON, the form as typed (nothing lost), or a short page."""
+    if wants_json(request):
+        response = JsonResponse({
+            "ok": False, "status": "unknown", "category": "throttled", "summary": refusal.message,
+            "steps": [], "elapsed_ms": 0, "warnings": [], "retry_after": refusal.retry_after,
+        }, status=429)
+    elif form is not None and registry is not None:
+        messages.error(request, refusal.message)
+        response = _render_form(request, form, registry, status=429)
+    else:
+        response = render(request, "endpoints/throttled.html", {"message": refusal.message}, status=429)
+    response["Retry-After"] = str(refusal.retry_after)
+    return response
+
+
 def _test_connection(request: HttpRequest, form: RegistryForm, registry: Registry) -> HttpResponse:
     errors = form.connection_errors()
     if errors:
@@ -200,7 +232,10 @@ def _test_connection(request: HttpRequest, form: RegistryForm, registry: Registr
             field_errors = {field: [str(m) for m in messages_] for field, messages_ in errors.items()}
             return JsonResponse({**verdict.as_json(), "errors": field_errors}, status=400)
         return _render_form(request, form, registry, status=400)
-    verdict = services.test_form_connection(form)
+    try:
+        verdict = _tested(request, form, registry)
+    except throttle.Throttled as refusal:
+        return _throttled(request, refusal, form=form, registry=registry)
     if registry.pk is not None:
         audit.log_event(request.user, registry, f"Tested connection: {verdict.status} ({verdict.category}).")
     if wants_json(request):
@@ -245,7 +280,15 @@ def registry_test(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_permission_required("endpoints.change_registry")
 def registry_check(request: HttpRequest, pk: int) -> HttpResponse:
     registry = get_object_or_404(Registry, pk=pk)
-    verdict = services.check_registry(registry, request.user)
+    try:
+        with throttle.connection_slot(request.user, ConnectionAttempt.Kind.CHECK, url=registry.url,
+                                      provider=registry.provider, registry=registry) as attempt:
+            verdict = services.check_registry(registry, request.user)
+            attempt.outcome = verdict.category if verdict else "not checked"
+    except throttle.Throttled as refusal:
+        return _throttled(request, refusal)
+    if verdict is None:
+        return _throttled(request, throttle.Throttled(services.POOL_BUSY_MESSAGE, 5))
     if wants_json(request):
         return JsonResponse(verdict.as_json())
     if verdict.ok:
@@ -292,13 +335,19 @@ def registry_bulk(request: HttpRequest) -> HttpResponse:
     if action == "check":
         if not request.user.has_perm("endpoints.change_registry"):
             raise PermissionDenied
+        try:
+            with throttle.connection_slot(request.user, ConnectionAttempt.Kind.CHECK,
+                                          endpoints=len(registries)) as attempt:
+                checked = services.check_registries(registries, request.user, shared=True)
+                attempt.outcome = "bulk"
+        except throttle.Throttled as refusal:
+            return _throttled(request, refusal)
         results = [
             {"name": registry.name, "ok": verdict.ok, "message": verdict.summary,
-             "category": verdict.category}
-            # All at once (at most a page, 100): the page answers within one test deadline.
-            for registry, verdict in services.check_registries(
-                registries, request.user, pool=min(len(registries), max(PAGE_SIZES))
-            )
+             "category": verdict.category} if verdict is not None else
+            {"name": registry.name, "ok": False, "message": services.POOL_BUSY_MESSAGE,
+             "category": "not checked"}
+            for registry, verdict in checked
         ]
         return render(request, "endpoints/bulk_result.html", {"title": "Check now", "results": results})
     if action in ("delete", "delete_confirmed"):

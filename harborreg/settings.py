@@ -185,6 +185,14 @@ ENDPOINT_DENY_NETWORKS: list[str] = env.list(
 ENDPOINT_ALLOW_NETWORKS: list[str] = env.list("ENDPOINT_ALLOW_NETWORKS", default=[])
 ENDPOINT_CONNECT_TO: list[str] = env.list("ENDPOINT_CONNECT_TO", default=[])
 CHECK_REGISTRIES_POOL = env.int("CHECK_REGISTRIES_POOL", default=16)
+# Check now from the pages and the admin: one pool of this many threads per process, shared
+# by every request (a bulk check of 100 endpoints waits its turn instead of adding threads).
+CHECK_NOW_POOL = env.int("CHECK_NOW_POOL", default=16)
+# Per user, across every worker process: tests and checks running at once, and started
+# per minute (a Test Connection can probe any address: SECURITY S25).
+ENDPOINT_TESTS_CONCURRENT = env.int("ENDPOINT_TESTS_CONCURRENT", default=3)
+ENDPOINT_TESTS_PER_MINUTE = env.int("ENDPOINT_TESTS_PER_MINUTE", default=30)
+ENDPOINT_TEST_LOG_DAYS = env.int("ENDPOINT_TEST_LOG_DAYS", default=90)
 
 LOGGING = {
     "version": 1,

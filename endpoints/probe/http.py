@@ -158,7 +158,7 @@ class Response:
             return None  # a cut-off document is not JSON, whatever its first bytes say
         try:
             return json.loads(self.body.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
+        except (UnicodeDecodeError, ValueError, RecursionError):  # a hostile nesting too
             return None
 
     def excerpt(self, limit: int = 160) -> str:
