@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.utils.http import parse_header_parameters
 
 logger = logging.getLogger(__name__)
 
@@ -47,3 +48,29 @@ class RequestCharsetMiddleware:
         if charset is not None:
             return refusal(request, charset)
         return self.get_response(request)
+
+
+UNREADABLE_CONTENT_TYPE = (
+    b"Bad request: the Content-Type header cannot be read (an RFC 2231 parameter with an "
+    b"unknown charset?). Send a plain Content-Type such as application/json or "
+    b"application/x-www-form-urlencoded.\n"
+)
+
+
+def refuse_unreadable_content_type(app: Callable) -> Callable:
+    """A WSGI wrapper: Django parses Content-Type while it builds the request, before any
+    middleware, and a header it cannot parse raises out of the application (a 500 with a
+    traceback). Such a request gets a short 400 here instead."""
+
+    def guarded(environ: dict, start_response: Callable):
+        try:
+            parse_header_parameters(environ.get("CONTENT_TYPE", ""))
+        except (ValueError, LookupError, UnicodeError):
+            logger.warning("Refused a request whose Content-Type cannot be parsed: %s",
+                           environ.get("PATH_INFO", ""))
+            start_response("400 Bad Request", [("Content-Type", "text/plain; charset=utf-8"),
+                                               ("Content-Length", str(len(UNREADABLE_CONTENT_TYPE)))])
+            return [UNREADABLE_CONTENT_TYPE]
+        return app(environ, start_response)
+
+    return guarded

@@ -1,7 +1,8 @@
 """WSGI entry point (gunicorn harborreg.wsgi).
 
 Runs the system checks tagged `harborreg` first, so a production server without its
-secret keys refuses to start instead of failing on the first decrypt.
+secret keys refuses to start instead of failing on the first decrypt. A Content-Type that
+Django cannot parse is answered here (400), since Django reads it before any middleware.
 """
 
 import os
@@ -13,5 +14,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "harborreg.settings")
 application = get_wsgi_application()
 
 from endpoints.checks import raise_on_startup_errors  # noqa: E402
+from harborreg.middleware import refuse_unreadable_content_type  # noqa: E402
+
+application = refuse_unreadable_content_type(application)
 
 raise_on_startup_errors()

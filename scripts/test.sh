@@ -51,7 +51,8 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "installing: ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
     apt_log=$(mktemp)
-    { apt-get update -qq && apt-get install -y -qq "${missing[@]}"; } >"$apt_log" 2>&1 \
+    # RUNLEVEL=1: the packages' services (nginx) must not start; the tests run their own.
+    { apt-get update -qq && RUNLEVEL=1 apt-get install -y -qq "${missing[@]}"; } >"$apt_log" 2>&1 \
         || { tail -30 "$apt_log" >&2; rm -f "$apt_log"; exit 1; }
     rm -f "$apt_log"
 fi

@@ -89,3 +89,32 @@ def test_a_utf8_form_still_logs_in(owner, content_type):
     response = client.generic("POST", "/accounts/login/", body, content_type=content_type)
 
     assert response.status_code == 302 and response["Location"] == "/registries/"
+
+
+@pytest.mark.parametrize("content_type", [
+    "application/x-www-form-urlencoded; charset*=bogus''utf-16",
+    "application/json; a*=nope''x",
+])
+def test_a_content_type_django_cannot_parse_is_a_400_before_django(content_type, caplog):
+    """Django reads Content-Type while it builds the request, before any middleware: a
+    header it cannot parse must be answered by the WSGI application itself."""
+    import io
+
+    from harborreg.wsgi import application
+
+    environ = {
+        "REQUEST_METHOD": "POST", "PATH_INFO": "/accounts/login/", "SERVER_NAME": "testserver",
+        "SERVER_PORT": "80", "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(b"a=b"),
+        "CONTENT_TYPE": content_type, "CONTENT_LENGTH": "3", "wsgi.errors": io.StringIO(),
+    }
+    started: list = []
+
+    with caplog.at_level(logging.INFO):
+        try:
+            body = b"".join(application(environ, lambda status, headers: started.append(status)))
+        except Exception as exc:
+            pytest.fail(f"{type(exc).__name__} escaped the application (the server answers 500): {exc}")
+
+    assert started == ["400 Bad Request"]
+    assert b"Content-Type" in body
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
