@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 
 from django import forms
 
@@ -13,7 +14,11 @@ from endpoints.probe.target import Target
 from endpoints.providers import enabled_providers, get_provider
 from endpoints.providers.base import Provider, SecretKind, UrlMode
 from endpoints.validation import (
+    ACCESS_SECRET_MAX_CHARS,
+    CA_CERTIFICATE_MAX_CHARS,
     URL_CHANGED_MESSAGE,
+    check_access_secret_length,
+    check_ca_certificate_length,
     describe_certificates,
     normalize_endpoint_url,
     origin_changed,
@@ -24,6 +29,13 @@ CONNECTION_FIELDS = ("provider", "url", "access_id", "verify_remote_cert", "ca_c
 SECRET_AND_CLEAR_MESSAGE = "Either type a new Access Secret or tick “Clear stored secret”, not both."
 # How long a secret typed into this form is kept (encrypted) across re-renders.
 PENDING_SECRET_TTL = 3600
+
+
+def limit_length(field: forms.Field, limit: int, check: Callable[[str], None]) -> None:
+    """Cap a text field: the browser refuses more (maxlength) and the server says what to fix
+    (`check` raises the message) before any other check reads the value."""
+    field.widget.attrs["maxlength"] = str(limit)
+    field.validators.append(check)
 
 
 def add_provider_errors(form: forms.Form, provider: Provider, url: str, access_id: str,
@@ -122,6 +134,8 @@ class RegistryForm(forms.ModelForm):
                 "this endpoint."
             )
         self._apply_provider()
+        limit_length(self.fields["access_secret"], ACCESS_SECRET_MAX_CHARS, check_access_secret_length)
+        limit_length(self.fields["ca_certificate"], CA_CERTIFICATE_MAX_CHARS, check_ca_certificate_length)
         self.url_notice = ""
         self.secret_withheld = False
 

@@ -11,11 +11,19 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from endpoints.audit import SECRET_FIELD_LABEL
-from endpoints.forms import SECRET_AND_CLEAR_MESSAGE, SecretTextarea, add_provider_errors
+from endpoints.forms import SECRET_AND_CLEAR_MESSAGE, SecretTextarea, add_provider_errors, limit_length
 from endpoints.models import ProxyCacheProject, Registry
 from endpoints.providers import UnknownProvider, enabled_providers, get_provider
 from endpoints.providers.base import SecretKind
-from endpoints.validation import URL_CHANGED_MESSAGE, normalize_endpoint_url, origin_changed
+from endpoints.validation import (
+    ACCESS_SECRET_MAX_CHARS,
+    CA_CERTIFICATE_MAX_CHARS,
+    URL_CHANGED_MESSAGE,
+    check_access_secret_length,
+    check_ca_certificate_length,
+    normalize_endpoint_url,
+    origin_changed,
+)
 
 
 class RegistryAdminForm(forms.ModelForm):
@@ -54,6 +62,8 @@ class RegistryAdminForm(forms.ModelForm):
         provider_key = registry.provider or self.initial.get("provider", "")
         if self._provider_secret_kind(provider_key) is SecretKind.JSON:
             self.fields["access_secret"].widget = SecretTextarea(attrs={"rows": 6})
+        limit_length(self.fields["access_secret"], ACCESS_SECRET_MAX_CHARS, check_access_secret_length)
+        limit_length(self.fields["ca_certificate"], CA_CERTIFICATE_MAX_CHARS, check_ca_certificate_length)
         if "provider" in self.fields:
             offered = [(p.key, p.label) for p in enabled_providers()]
             if registry.provider and registry.provider not in dict(offered):
