@@ -16,13 +16,14 @@ from endpoints.providers.base import Provider, SecretKind, UrlMode
 from endpoints.validation import (
     ACCESS_SECRET_MAX_CHARS,
     CA_CERTIFICATE_MAX_CHARS,
-    URL_CHANGED_MESSAGE,
+    SecretReentry,
     check_access_secret_length,
     check_ca_certificate_length,
     describe_certificates,
     normalize_endpoint_url,
-    origin_changed,
+    secret_reentry_reason,
 )
+from endpoints.validation import URL_CHANGED_MESSAGE as URL_CHANGED_MESSAGE  # re-exported
 
 # Fields whose change makes saving run the connection test first.
 CONNECTION_FIELDS = ("provider", "url", "access_id", "verify_remote_cert", "ca_certificate")
@@ -137,7 +138,8 @@ class RegistryForm(forms.ModelForm):
         limit_length(self.fields["access_secret"], ACCESS_SECRET_MAX_CHARS, check_access_secret_length)
         limit_length(self.fields["ca_certificate"], CA_CERTIFICATE_MAX_CHARS, check_ca_certificate_length)
         self.url_notice = ""
-        self.secret_withheld = False
+        # Why the stored secret is not used (a new origin, a looser TLS trust), or None.
+        self.withheld_because: SecretReentry | None = None
 
     # --- provider-driven field setup (mirrored by static/endpoints/registry_form.js) ---
 
@@ -208,20 +210,34 @@ class RegistryForm(forms.ModelForm):
         url = data.get("url")
         if typed and clear:
             self.add_error("clear_secret", SECRET_AND_CLEAR_MESSAGE)
-        self.url_changed = bool(not self.is_new and url and origin_changed(self.instance.url, url))
-        if self.url_changed and self.instance.has_secret and not typed and not clear:
-            self.secret_withheld = True
+        if not self.is_new and url and self.instance.has_secret and not typed and not clear:
+            self.withheld_because = self.reentry_reason(data)
         if url is not None and "url" not in self.errors:
             secret_given = bool(typed) or (not self.is_new and self.instance.has_secret and not clear)
             add_provider_errors(self, self.chosen_provider, url, data.get("access_id", ""), typed,
                                 secret_given)
         return data
 
+    def reentry_reason(self, data: dict) -> SecretReentry | None:
+        """The one rule (validation.secret_reentry_reason) on the stored and the new values.
+        Runs before _post_clean, so the instance still holds the stored ones."""
+        stored = self.instance
+        return secret_reentry_reason(
+            stored.url, stored.verify_remote_cert, stored.ca_certificate,
+            data["url"], data.get("verify_remote_cert", False),
+            data.get("ca_certificate", stored.ca_certificate),  # a refused CA: the field says so
+        )
+
+    @property
+    def secret_withheld(self) -> bool:
+        return self.withheld_because is not None
+
     def validate_for_save(self) -> bool:
-        """Saving adds the URL-change rule: stored credentials never follow a new host."""
+        """Saving adds the re-entry rule: stored credentials never follow a new host or a
+        looser TLS trust."""
         valid = self.is_valid()
-        if valid and self.secret_withheld:
-            self.add_error("access_secret", URL_CHANGED_MESSAGE)
+        if valid and self.withheld_because is not None:
+            self.add_error("access_secret", self.withheld_because.message)
             return False
         return valid
 

@@ -2,7 +2,8 @@
 
 The admin form never renders a stored secret (not even masked); it only says whether one
 is stored. A blank Access Secret keeps it, "Clear stored secret" removes it, and a stored
-secret is never kept for a URL whose scheme, host or port changed.
+secret is never kept for a URL whose scheme, host or port changed, nor for a looser TLS
+trust (Verify Remote Cert turned off, another CA Certificate).
 """
 
 from __future__ import annotations
@@ -18,11 +19,10 @@ from endpoints.providers.base import SecretKind
 from endpoints.validation import (
     ACCESS_SECRET_MAX_CHARS,
     CA_CERTIFICATE_MAX_CHARS,
-    URL_CHANGED_MESSAGE,
     check_access_secret_length,
     check_ca_certificate_length,
     normalize_endpoint_url,
-    origin_changed,
+    secret_reentry_reason,
 )
 
 
@@ -53,7 +53,8 @@ class RegistryAdminForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         registry = self.instance
         self.had_secret = registry.has_secret
-        self.stored_url = registry.url if registry.pk else ""
+        # What the stored secret was saved for (the instance changes once the form cleans).
+        self.stored_trust = (registry.url, registry.verify_remote_cert, registry.ca_certificate)
         if registry.pk:
             self.fields["access_secret"].help_text = registry.secret_status()
         else:
@@ -84,15 +85,14 @@ class RegistryAdminForm(forms.ModelForm):
         if typed and clear:
             self.add_error("access_secret", SECRET_AND_CLEAR_MESSAGE)
         url = cleaned.get("url")
-        if (
-            self.instance.pk
-            and self.had_secret
-            and url
-            and not typed
-            and not clear
-            and origin_changed(self.stored_url, url)
-        ):
-            self.add_error("access_secret", URL_CHANGED_MESSAGE)
+        if self.instance.pk and self.had_secret and url and not typed and not clear:
+            stored_ca = self.stored_trust[2]
+            reason = secret_reentry_reason(
+                *self.stored_trust, url, cleaned.get("verify_remote_cert", False),
+                cleaned.get("ca_certificate", stored_ca),  # a refused CA: the field says so
+            )
+            if reason is not None:
+                self.add_error("access_secret", reason.message)
         self._check_provider_rules(cleaned, typed, clear)
         return cleaned
 

@@ -19,7 +19,6 @@ from endpoints.forms import RegistryForm
 from endpoints.models import ProxyCacheProject, Registry, ReplicationRule
 from endpoints.probe.engine import run_check
 from endpoints.probe.result import Category, StepResult, Verdict
-from endpoints.validation import URL_CHANGED_MESSAGE
 
 VERDICT_SALT = "endpoints.save-anyway-verdict"
 
@@ -39,20 +38,22 @@ def undecryptable_verdict() -> Verdict:
 
 
 def test_form_connection(form: RegistryForm) -> Verdict:
-    """Test what the form says now. The stored secret is used only for the saved host."""
-    if form.secret_withheld and form.chosen_provider.empty_credentials_use_server_identity:
+    """Test what the form says now. The stored secret is used only for the saved host and
+    the TLS trust it was saved with (validation.secret_reentry_reason)."""
+    withheld = form.withheld_because
+    if withheld is not None and form.chosen_provider.empty_credentials_use_server_identity:
         # Without the stored keys this provider would test with the server's own identity.
-        return invalid_verdict(URL_CHANGED_MESSAGE, "Enter the Access Secret again to test.")
+        return invalid_verdict(withheld.message, "Enter the Access Secret again to test.")
     try:
         target = form.connection_target()
     except secrets.SecretDecryptionError:
         return undecryptable_verdict()
     verdict = run_check(target)
-    if form.secret_withheld:
+    if withheld is not None:
         verdict.warnings.insert(
             0,
-            "The stored Access Secret was not sent because the Endpoint URL changed: enter it "
-            "again to test with credentials.",
+            f"The stored Access Secret was not sent because {withheld.cause}: enter it again to "
+            "test with credentials.",
         )
     return verdict
 

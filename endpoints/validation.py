@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import re
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from cryptography import x509
@@ -159,6 +160,50 @@ def origin_changed(stored_url: str, new_url: str) -> bool:
         return url_origin(normalize_endpoint_url(stored_url)) != url_origin(normalize_endpoint_url(new_url))
     except ValidationError:
         return True
+
+
+@dataclass(frozen=True)
+class SecretReentry:
+    """Why a stored secret must be typed again: said when saving (`message`) and in the
+    warning of a test that went without it (`cause`)."""
+
+    message: str
+    cause: str
+
+
+URL_CHANGED = SecretReentry(URL_CHANGED_MESSAGE, "the Endpoint URL changed")
+VERIFY_TURNED_OFF = SecretReentry(
+    "Verify Remote Cert was turned off: enter the Access Secret again or clear it.",
+    "Verify Remote Cert was turned off",
+)
+CA_CHANGED = SecretReentry(
+    "The CA Certificate changed: enter the Access Secret again or clear it.",
+    "the CA Certificate changed",
+)
+
+
+def normalized_pem(text: str) -> str:
+    """A CA Certificate as compared for a change: line ends, indentation and blank lines
+    do not count, so saving the same PEM again is no change."""
+    return "\n".join(line.strip() for line in (text or "").splitlines() if line.strip())
+
+
+def secret_reentry_reason(stored_url: str, stored_verify: bool, stored_ca: str,
+                          new_url: str, new_verify: bool, new_ca: str) -> SecretReentry | None:
+    """Why a stored secret may not follow an edit, or None when it may.
+
+    The secret was saved for one origin and one TLS trust. Another origin, or a looser
+    trust (verification off, or a CA it was not saved with), could hand it to an impostor
+    at the same host and port. Tightening (verify on again, the CA removed) is no reason.
+    """
+    if origin_changed(stored_url, new_url):
+        return URL_CHANGED
+    if stored_verify and not new_verify:
+        return VERIFY_TURNED_OFF
+    new_pem = normalized_pem(new_ca)
+    if stored_verify and new_verify and new_pem and new_pem != normalized_pem(stored_ca):
+        return CA_CHANGED
+    return None
 
 
 def describe_certificates(pem: str) -> list[str]:
