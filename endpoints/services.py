@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import queue
+import resource
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -18,6 +20,7 @@ from endpoints import audit, secrets
 from endpoints.forms import RegistryForm
 from endpoints.models import ProxyCacheProject, Registry, ReplicationRule
 from endpoints.probe.engine import run_check
+from endpoints.probe.errors import LocalResourceError
 from endpoints.probe.result import Category, StepResult, Verdict
 
 VERDICT_SALT = "endpoints.save-anyway-verdict"
@@ -134,10 +137,45 @@ def check_registries(
         start_by = time.monotonic() + settings.ENDPOINT_TEST_DEADLINE / 2
         verdicts.update(_FeedingPool(shared_check_pool(), workers, start_by).run(targets, store))
     else:
-        workers = max(1, min(pool or settings.CHECK_REGISTRIES_POOL, len(targets) or 1))
+        workers, _note = pool_within_open_files(
+            max(1, min(pool or settings.CHECK_REGISTRIES_POOL, len(targets) or 1))
+        )
         with ThreadPoolExecutor(max_workers=workers) as executor:
             verdicts.update(_FeedingPool(executor, workers, None).run(targets, store))
     return [(registry, verdicts.get(registry.pk)) for registry in registries]
+
+
+# What one check may hold open at once: the endpoint's connection, a token service's, a
+# connection kept from the pre-flight, a resolver's socket.
+FILES_PER_CHECK = 4
+# Left for everything else: the database, log files, a web server's own sockets.
+FILES_RESERVED = 64
+
+
+def pool_within_open_files(wanted: int) -> tuple[int, str]:
+    """`wanted`, or fewer when this process may not open enough files for that many checks
+    at once (RLIMIT_NOFILE, `ulimit -n`): running out mid-check would say nothing about the
+    endpoints, so it must not happen. Returns the pool and, when capped, why."""
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return wanted, ""
+    try:
+        in_use = len(os.listdir("/proc/self/fd"))
+    except OSError:
+        in_use = 0
+    fits = max(1, (soft - in_use - FILES_RESERVED) // FILES_PER_CHECK)
+    if wanted <= fits:
+        return wanted, ""
+    return fits, (
+        f"Checking {fits} endpoints at a time instead of {wanted}: this process may open only {soft} "
+        f"files (ulimit -n) and a check needs up to {FILES_PER_CHECK}. Raise the limit for a "
+        "bigger pool."
+    )
+
+
+@dataclass
+class _Retry:
+    target: object
 
 
 class _FeedingPool:
@@ -150,21 +188,31 @@ class _FeedingPool:
         self.start_by = start_by
         self.finished: queue.SimpleQueue = queue.SimpleQueue()
 
-    def _check(self, pk: int, target) -> tuple[int, Verdict | None]:
+    def _check(self, pk: int, target, last_try: bool) -> tuple[int, Verdict | None | _Retry]:
         if self.start_by is not None and time.monotonic() > self.start_by:
             return pk, None
-        return pk, run_check(target)
+        try:
+            return pk, run_check(target)
+        except LocalResourceError:
+            # This server, not the endpoint, ran short (open files): try once more when
+            # the pool has drained, else report it as not checked.
+            return pk, None if last_try else _Retry(target)
 
     def run(self, targets: list, store: Callable[[dict[int, Verdict]], None]) -> dict[int, Verdict | None]:
         outcome: dict[int, Verdict | None] = {}
         waiting = iter(targets)
+        retries: list[tuple[int, object]] = []
         in_flight = 0
 
         def feed() -> None:
             nonlocal in_flight
             item = next(waiting, None)
+            last_try = item is None
+            if last_try and retries:
+                item = retries.pop()
             if item is not None:
-                self.executor.submit(self._check, *item).add_done_callback(self.finished.put)
+                future = self.executor.submit(self._check, *item, last_try)
+                future.add_done_callback(self.finished.put)
                 in_flight += 1
 
         for _ in range(self.workers):
@@ -175,6 +223,10 @@ class _FeedingPool:
                 batch.append(self.finished.get())
             in_flight -= len(batch)
             done = dict(future.result() for future in batch)
+            for pk, result in list(done.items()):
+                if isinstance(result, _Retry):
+                    retries.append((pk, result.target))
+                    del done[pk]
             outcome.update(done)
             checked = {pk: verdict for pk, verdict in done.items() if verdict is not None}
             if checked:

@@ -28,10 +28,13 @@ KEEP_DAYS_DEFAULT = 90
 
 
 class Throttled(Exception):
-    def __init__(self, message: str, retry_after: int) -> None:
+    """Refused for now: `status` 429 (the user's limits) or 503 (this server is short)."""
+
+    def __init__(self, message: str, retry_after: int, status: int = 429) -> None:
         super().__init__(message)
         self.message = message
         self.retry_after = max(1, retry_after)
+        self.status = status
 
 
 def _refusal(attempt: ConnectionAttempt) -> Throttled | None:

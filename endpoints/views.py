@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from endpoints import audit, services, throttle
 from endpoints.forms import RegistryForm
 from endpoints.models import ConnectionAttempt, HealthCheck, Registry
+from endpoints.probe.errors import LocalResourceError
 from endpoints.probe.result import Verdict
 from endpoints.providers import PROVIDERS, enabled_providers, get_provider, proxy_cache_provider_keys
 
@@ -33,6 +34,8 @@ SORTS = {
     "-status": ("-status", "name"),
 }
 SECRET_FIELDS = ("access_secret", "pending_secret")
+SERVER_SHORT_MESSAGE = ("This server is short of open files or threads right now, so nothing was "
+                        "tested (this says nothing about the endpoint): try again in a moment.")
 
 
 def staff_permission_required(perm: str) -> Callable:
@@ -202,7 +205,11 @@ def _tested(request: HttpRequest, form: RegistryForm, registry: Registry) -> Ver
         request.user, ConnectionAttempt.Kind.TEST, url=form.cleaned_data.get("url", ""),
         provider=form.chosen_provider.key, registry=registry if registry.pk else None,
     ) as attempt:
-        verdict = services.test_form_connection(form)
+        try:
+            verdict = services.test_form_connection(form)
+        except LocalResourceError:
+            attempt.outcome = "server busy"
+            raise throttle.Throttled(SERVER_SHORT_MESSAGE, 10, status=503) from None
         attempt.outcome = verdict.category
     return verdict
 
@@ -214,12 +221,13 @@ def _throttled(request: HttpRequest, refusal: throttle.Throttled, *, form: Regis
         response = JsonResponse({
             "ok": False, "status": "unknown", "category": "throttled", "summary": refusal.message,
             "steps": [], "elapsed_ms": 0, "warnings": [], "retry_after": refusal.retry_after,
-        }, status=429)
+        }, status=refusal.status)
     elif form is not None and registry is not None:
         messages.error(request, refusal.message)
-        response = _render_form(request, form, registry, status=429)
+        response = _render_form(request, form, registry, status=refusal.status)
     else:
-        response = render(request, "endpoints/throttled.html", {"message": refusal.message}, status=429)
+        response = render(request, "endpoints/throttled.html", {"message": refusal.message},
+                          status=refusal.status)
     response["Retry-After"] = str(refusal.retry_after)
     return response
 

@@ -10,6 +10,7 @@ import ssl
 import pytest
 import trustme
 
+from endpoints.probe import tls
 from tests.fixtures.local_servers import REGISTRY_HEADERS
 from tests.fixtures.probing import check, failed_step, shown, step_named
 
@@ -42,11 +43,19 @@ def test_it_trusts_the_endpoints_ca_certificate(registry_tls):
     assert verdict.warnings == []
 
 
-def test_it_names_the_system_store_when_it_vouches(registry_tls, monkeypatch, tmp_path):
+@pytest.fixture
+def fresh_contexts():
+    tls.forget_shared_contexts()
+    yield
+    tls.forget_shared_contexts()
+
+
+def test_it_names_the_system_store_when_it_vouches(registry_tls, monkeypatch, tmp_path, fresh_contexts):
     # Make the test CA part of "the system store" for this check only.
     bundle = tmp_path / "system.pem"
     bundle.write_text(open(ssl.get_default_verify_paths().openssl_cafile).read() + registry_tls.ca_pem)
     monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
+    tls.forget_shared_contexts()  # the system store is read once per process
 
     verdict = check(registry_tls.url, registry_tls.username, registry_tls.password)
 

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from endpoints.probe.errors import OutboundError, StepFailed
+from endpoints.probe.errors import LocalResourceError, OutboundError, StepFailed
 from endpoints.probe.http import REDACTED, OutboundClient, encoded_forms
 from endpoints.probe.preflight import run_preflight
 from endpoints.probe.result import Category, StepResult, Verdict
@@ -60,6 +60,10 @@ class Probe:
 
     def _preflight(self, url: str) -> None:
         run_preflight(self, url)
+
+    def close(self) -> None:
+        """Close every connection the check opened."""
+        self.http.close()
 
     def add_sensitive(self, value: str) -> None:
         """Remember a secret or token so no step detail, hint, summary or excerpt of a
@@ -184,9 +188,16 @@ def check_input(target: Target) -> list[str]:
 
 def run_check(target: Target, deadline_s: float | None = None) -> Verdict:
     """Run every step for `target` and return the verdict. Never raises for remote faults."""
+    probe = Probe(target, deadline_s)
+    try:
+        return _run(probe, target)
+    finally:
+        probe.close()
+
+
+def _run(probe: Probe, target: Target) -> Verdict:
     from endpoints.providers import get_provider
 
-    probe = Probe(target, deadline_s)
     try:
         with probe.step("Check input") as step:
             problems = check_input(target)
@@ -208,6 +219,8 @@ def run_check(target: Target, deadline_s: float | None = None) -> Verdict:
         return probe.verdict(failure)
     except OutboundError as exc:  # a request made outside any step
         return probe.verdict(StepFailed(exc.category, exc.detail, exc.hint))
+    except LocalResourceError:
+        raise  # not a verdict about the endpoint: the caller decides (retry, or "not checked")
     except Exception as exc:  # a bug must not become a 500 or leak a secret
         logger.error("connection check crashed: %s", type(exc).__name__)
         return probe.verdict(

@@ -37,3 +37,8 @@ class StepFailed(Exception):
         self.hint = hint
         self.status = status  # the HTTP status behind the failure, when there is one
         self.recorded = False
+
+
+class LocalResourceError(Exception):
+    """This server ran out of something (open files, threads) while checking: says nothing
+    about the endpoint, so it never becomes a verdict (an Unhealthy status would be wrong)."""

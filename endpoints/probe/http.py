@@ -23,6 +23,7 @@ import base64
 import html
 import json
 import re
+import socket
 import ssl
 import time
 import zlib
@@ -46,6 +47,7 @@ from urllib3.exceptions import (
     ReadTimeoutError,
     SSLError,
 )
+from urllib3.util.wait import wait_for_read
 
 import harborreg
 from endpoints.probe import policy, tls
@@ -188,6 +190,32 @@ class Dialer:
         self._policy: policy.AddressPolicy | None = None
         self._rules: list[policy.ConnectRule] | None = None
         self._proxied: dict[str, list[policy.IPAddress] | None] = {}
+        # Connections the pre-flight opened (and, for https, shook hands on), kept for the
+        # first request to the same host and port instead of dialing again.
+        self._spares: dict[tuple[str, int], socket.socket] = {}
+
+    def keep_spare(self, host: str, port: int, sock: socket.socket) -> None:
+        self.discard_spare(host, port)
+        self._spares[(host.strip("[]").lower(), port)] = sock
+
+    def take_spare(self, host: str, port: int) -> socket.socket | None:
+        """The pre-flight's connection to host:port, unless the server has closed it (or
+        sent something unasked) meanwhile."""
+        sock = self._spares.pop((host.strip("[]").lower(), port), None)
+        if sock is not None and wait_for_read(sock, timeout=0.0):
+            sock.close()
+            return None
+        return sock
+
+    def discard_spare(self, host: str, port: int) -> None:
+        sock = self._spares.pop((host.strip("[]").lower(), port), None)
+        if sock is not None:
+            sock.close()
+
+    def close(self) -> None:
+        for sock in self._spares.values():
+            sock.close()
+        self._spares.clear()
 
     @property
     def policy(self) -> policy.AddressPolicy:
@@ -245,8 +273,12 @@ class Dialer:
             f"Check that {host} is reachable from this server (routes, firewalls, HTTPS_PROXY).",
         )
 
-    def open(self, host: str, port: int) -> DeadlineSocket:
-        """What a request's connection does: route, resolve, police, connect."""
+    def open(self, host: str, port: int) -> socket.socket:
+        """What a request's connection does: the pre-flight's connection if there is one,
+        else route, resolve, police, connect."""
+        spare = self.take_spare(host, port)
+        if spare is not None:
+            return spare
         connect_host, connect_port, _rule = self.route(host, port)
         addresses = self.resolve(connect_host, connect_port)
         self.police(connect_host, addresses)
@@ -297,7 +329,16 @@ class _HTTPConnection(_Dialled, HTTPConnection):
 
 
 class _HTTPSConnection(_Dialled, HTTPSConnection):
-    pass
+    def connect(self) -> None:
+        # The pre-flight's connection has already done its TLS handshake, with this
+        # client's context (certificate and host name checked): use it as it is.
+        spare = self.dialer.take_spare(self.host, self.port) if self.proxy is None else None
+        if spare is None:
+            super().connect()
+            return
+        self.sock = spare
+        self.is_verified = spare.context.verify_mode == ssl.CERT_REQUIRED  # type: ignore[attr-defined]
+        self._has_connected_to_proxy = False
 
 
 class _HTTPPool(HTTPConnectionPool):
@@ -442,12 +483,19 @@ class OutboundClient:
     def deadline(self) -> float:
         return self.clock.deadline
 
+    def close(self) -> None:
+        """Close every connection this client opened. A finished check holds no socket,
+        and nothing here points back at the check (no cycle to wait for the GC)."""
+        for manager in self._managers.values():
+            manager.clear()
+        self._managers.clear()
+        self.dialer.close()
+        self.before_new_origin = None
+
     @property
     def ssl_context(self) -> DeadlineSSLContext:
         if self._context is None:
-            self._context = tls.build_context(
-                self.clock, verify=self.verify, ca_pem=self.ca_certificate
-            )
+            self._context = tls.shared_context(verify=self.verify, ca_pem=self.ca_certificate)
         return self._context
 
     def _manager(self, proxy: str | None, https: bool) -> urllib3.PoolManager:

@@ -17,7 +17,7 @@ from typing import Any
 
 from django.conf import settings
 
-from endpoints.probe.errors import OutboundError
+from endpoints.probe.errors import LocalResourceError, OutboundError
 from endpoints.probe.result import Category
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -96,7 +96,10 @@ def resolve(host: str, port: int, timeout: float) -> list[IPAddress]:
             outcome["error"] = exc
 
     worker = threading.Thread(target=lookup, name=f"resolve {host}", daemon=True)
-    worker.start()
+    try:
+        worker.start()
+    except RuntimeError:  # "can't start new thread": this server's limit, not the host's
+        raise LocalResourceError("this server could not start a thread to resolve a name") from None
     worker.join(max(timeout, 0.0))
     if worker.is_alive():
         raise OutboundError(

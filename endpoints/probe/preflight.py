@@ -72,12 +72,15 @@ def _run_preflight(probe: Probe, url: str) -> None:
         peer_host, peer_port = sock.getpeername()[:2]
         step.detail = f"connected to {f'[{peer_host}]' if ':' in peer_host else peer_host}:{peer_port}"
 
-    try:
-        if scheme == "https":
+    if scheme == "https":
+        try:
             with probe.step("TLS") as step:
-                step.detail = _check_tls(probe, sock, host, port, addresses, connect_port)
-    finally:
-        sock.close()
+                step.detail, sock = _check_tls(probe, sock, host, port, addresses, connect_port)
+        except BaseException:
+            sock.close()
+            raise
+    # The first request to this origin goes over this very connection (no second dial).
+    client.dialer.keep_spare(host, port, sock)
 
 
 def _rules(client: OutboundClient) -> str:
@@ -113,7 +116,7 @@ def _peer_certificate(client: OutboundClient, addresses: list[policy.IPAddress],
     """A second look at the certificate (unverified, or system store only); None on failure."""
     try:
         sock = client.dialer.connect(addresses, port, host)
-        context = tls.build_context(client.clock, verify=verify)
+        context = tls.shared_context(verify=verify)
         with _handshake(sock, host, context) as tls_sock:
             der = tls_sock.getpeercert(binary_form=True)
     except (OSError, OutboundError):
@@ -122,7 +125,9 @@ def _peer_certificate(client: OutboundClient, addresses: list[policy.IPAddress],
 
 
 def _check_tls(probe: Probe, sock: DeadlineSocket, host: str, port: int,
-               addresses: list[policy.IPAddress], connect_port: int) -> str:
+               addresses: list[policy.IPAddress], connect_port: int) -> tuple[str, ssl.SSLSocket]:
+    """The TLS step's detail, and the connection after the handshake (kept for the first
+    request)."""
     client = probe.http
     try:
         tls_sock = _handshake(sock, host, client.ssl_context)
@@ -140,11 +145,10 @@ def _check_tls(probe: Probe, sock: DeadlineSocket, host: str, port: int,
             f"Check that {host}:{port} serves HTTPS; a plain-http port wants http:// in "
             "Endpoint URL.",
         ) from None
-    with tls_sock:
-        version = tls_sock.version() or "TLS"
-        der = tls_sock.getpeercert(binary_form=True)
+    version = tls_sock.version() or "TLS"
+    der = tls_sock.getpeercert(binary_form=True)
     if not der:
-        return f"{version}; the server sent no certificate"
+        return f"{version}; the server sent no certificate", tls_sock
     info = tls.CertificateInfo.from_der(der)
 
     if not client.verify:
@@ -162,7 +166,7 @@ def _check_tls(probe: Probe, sock: DeadlineSocket, host: str, port: int,
             f"The certificate of {host} expires on {info.expiry} (in {info.days_left} days): "
             "renew it before replication stops."
         )
-    return f"{version}; {info.summary()}; {trust}"
+    return f"{version}; {info.summary()}; {trust}", tls_sock
 
 
 def _verified_by(client: OutboundClient, info: tls.CertificateInfo,

@@ -10,11 +10,13 @@ and encrypted reads.
 
 from __future__ import annotations
 
+import errno
 import socket
 import ssl
 import time
 from typing import Any
 
+from endpoints.probe.errors import LocalResourceError
 from endpoints.probe.policy import IPAddress
 
 
@@ -80,11 +82,13 @@ class DeadlineSocket(_ArmedIO, socket.socket):
 
 
 class DeadlineSSLSocket(_ArmedIO, ssl.SSLSocket):
-    """What `DeadlineSSLContext.wrap_socket` returns (it replaces the plain socket)."""
+    """What `DeadlineSSLContext.wrap_socket` returns (it replaces the plain socket, whose
+    clock it takes over)."""
+
+    clock: Clock
 
     def _arm(self) -> None:
-        clock: Clock = self.context.clock  # type: ignore[attr-defined]
-        self.settimeout(clock.timeout(clock.read_s))
+        self.settimeout(self.clock.timeout(self.clock.read_s))
 
     def do_handshake(self, *args: Any) -> None:
         self._arm()
@@ -100,18 +104,51 @@ class DeadlineSSLSocket(_ArmedIO, ssl.SSLSocket):
 
 
 class DeadlineSSLContext(ssl.SSLContext):
+    """A TLS context shared by every check with the same trust (tls.shared_context): the
+    deadline travels with each socket, not with the context."""
+
     sslsocket_class = DeadlineSSLSocket
-    clock: Clock
+
+    def wrap_socket(self, sock: Any, server_side: bool = False, do_handshake_on_connect: bool = True,
+                    suppress_ragged_eofs: bool = True, server_hostname: str | None = None,
+                    session: Any = None) -> DeadlineSSLSocket:
+        wrapped = super().wrap_socket(
+            sock, server_side=server_side, do_handshake_on_connect=False,
+            suppress_ragged_eofs=suppress_ragged_eofs, server_hostname=server_hostname,
+            session=session,
+        )
+        wrapped.clock = sock.clock  # before the handshake, which is armed by it
+        if do_handshake_on_connect:
+            try:
+                wrapped.do_handshake()
+            except BaseException:
+                wrapped.close()
+                raise
+        return wrapped
+
+
+# The process, not the remote, ran out of something (files, buffers, local ports).
+LOCAL_ERRNOS = (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM, errno.EADDRNOTAVAIL)
 
 
 def open_connection(address: IPAddress, port: int, clock: Clock) -> DeadlineSocket:
     """A TCP connection to exactly this (already policed) address."""
     family = socket.AF_INET6 if address.version == 6 else socket.AF_INET
-    sock = DeadlineSocket(family, socket.SOCK_STREAM)
+    try:
+        sock = DeadlineSocket(family, socket.SOCK_STREAM)
+    except OSError as exc:
+        if exc.errno in LOCAL_ERRNOS:
+            raise LocalResourceError(f"this server could not open a socket ({exc.strerror})") from None
+        raise
     sock.clock = clock
     try:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.connect((str(address), port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno in LOCAL_ERRNOS:
+            raise LocalResourceError(f"this server could not connect ({exc.strerror})") from None
+        raise
     except BaseException:
         sock.close()
         raise

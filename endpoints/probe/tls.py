@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ssl
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -12,7 +13,7 @@ from cryptography.x509.oid import NameOID
 
 from endpoints.probe.errors import OutboundError
 from endpoints.probe.result import Category
-from endpoints.probe.sockets import Clock, DeadlineSSLContext
+from endpoints.probe.sockets import DeadlineSSLContext
 
 EXPIRY_WARNING_DAYS = 30
 CA_HINT = (
@@ -26,14 +27,33 @@ SELF_SIGNED, SELF_SIGNED_IN_CHAIN, UNKNOWN_ISSUER, UNVERIFIABLE_LEAF = 18, 19, 2
 HOSTNAME_MISMATCH, IP_MISMATCH = 62, 64
 
 
-def build_context(clock: Clock, *, verify: bool, ca_pem: str = "") -> DeadlineSSLContext:
+def shared_context(*, verify: bool, ca_pem: str = "") -> DeadlineSSLContext:
+    """The TLS context for this trust, built once and shared by every check and thread.
+
+    Loading the system CA store costs ~20 ms of CPU, most of an HTTPS check; an SSLContext
+    is safe to share, and the check's deadline travels with each socket instead. The
+    system store is read once per process: restart the app after changing it.
+    """
+    return _context(verify, ca_pem.strip() if verify else "")
+
+
+@functools.lru_cache(maxsize=64)
+def _context(verify: bool, ca_pem: str) -> DeadlineSSLContext:
+    return build_context(verify=verify, ca_pem=ca_pem)
+
+
+def forget_shared_contexts() -> None:
+    """Read the system CA store again at the next check (after it changed)."""
+    _context.cache_clear()
+
+
+def build_context(*, verify: bool, ca_pem: str = "") -> DeadlineSSLContext:
     """The system CA store plus the endpoint's CA Certificate; nothing when verify is off.
 
     Built by hand rather than by `requests`: REQUESTS_CA_BUNDLE or certifi must not decide
     what "the system store" means, and the endpoint's CA adds to it, never replaces it.
     """
     context = DeadlineSSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    context.clock = clock
     if not verify:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE

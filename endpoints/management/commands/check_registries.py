@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 import sys
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from endpoints.models import Registry
 from endpoints.probe.result import Verdict
-from endpoints.services import check_registries
+from endpoints.services import check_registries, pool_within_open_files
 
 
 class Command(BaseCommand):
@@ -50,17 +51,26 @@ class Command(BaseCommand):
             if interactive:
                 self.stdout.flush()
 
+        pool, note = pool_within_open_files(pool or settings.CHECK_REGISTRIES_POOL)
+        if note:
+            self.stderr.write(note)
         results = check_registries(registries, pool=pool, on_result=progress)
-        healthy = sum(1 for _, verdict in results if verdict.ok)
+        checked = [(r, v) for r, v in results if v is not None]
+        healthy = sum(1 for _, verdict in checked if verdict.ok)
+        skipped = [r.name for r, v in results if v is None]
         if json:
             self.stdout.write(_json_dump({
-                "checked": total,
+                "checked": len(checked),
                 "healthy": healthy,
-                "unhealthy": total - healthy,
-                "results": [{"name": r.name, **v.as_json()} for r, v in results],
+                "unhealthy": len(checked) - healthy,
+                "not_checked": skipped,
+                "results": [{"name": r.name, **v.as_json()} for r, v in checked],
             }))
         else:
-            self.stdout.write(f"checked={total} healthy={healthy} unhealthy={total - healthy}")
+            if skipped:
+                self.stdout.write(f"not checked (this server ran out of open files): {', '.join(skipped)}")
+            self.stdout.write(f"checked={len(checked)} healthy={healthy} unhealthy={len(checked) - healthy}"
+                              + (f" not_checked={len(skipped)}" if skipped else ""))
         if healthy != total:
             sys.exit(1)
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand
 
 from endpoints.probe.engine import run_check
+from endpoints.probe.errors import LocalResourceError
 from endpoints.probe.result import Verdict
 from endpoints.probe.target import Target
 from endpoints.providers import PROVIDERS
@@ -45,7 +46,12 @@ class Command(BaseCommand):
             verify_remote_cert=not options["no_verify_remote_cert"],
             ca_certificate=ca,
         )
-        verdict = run_check(target)
+        try:
+            verdict = run_check(target)
+        except LocalResourceError as exc:
+            self.stderr.write(f"Not tested: {exc} (raise ulimit -n, or retry when the server is "
+                              "less busy).")
+            sys.exit(3)
         if options["json"]:
             self.stdout.write(json.dumps(verdict.as_json(), indent=2))
         else:
