@@ -19,7 +19,11 @@ from endpoints.probe.http import REDACTED, OutboundClient, encoded_forms
 from endpoints.probe.preflight import run_preflight
 from endpoints.probe.result import Category, StepResult, Verdict
 from endpoints.probe.target import Target
-from endpoints.validation import normalize_endpoint_url, validate_ca_certificate
+from endpoints.validation import (
+    check_access_secret_length,
+    normalize_endpoint_url,
+    validate_ca_certificate,
+)
 
 __all__ = ["Probe", "StepFailed", "check_input", "run_check"]
 
@@ -174,6 +178,7 @@ def check_input(target: Target) -> list[str]:
         return [f"Unknown provider “{target.provider}”."]
     try:
         url = normalize_endpoint_url(target.url)
+        check_access_secret_length(target.access_secret)  # before any provider parses it
     except ValidationError as exc:
         return list(exc.messages)
     errors = provider.clean(url, target.access_id, target.access_secret, bool(target.access_secret))

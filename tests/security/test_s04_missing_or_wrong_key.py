@@ -128,7 +128,9 @@ def test_save_anyway_with_an_unreadable_secret_keeps_the_ciphertext(owner_client
     """A connection field changed, so saving tests first: the test refuses (no request),
     Save anyway stores the verdict and still leaves the ciphertext alone."""
     before = stored(orphaned)
-    data = registry_form(name="orphan", url=orphaned.url, access_id="ci", verify_remote_cert=None)
+    # Another Access ID is a connection change (unticking verify would now withhold the
+    # secret altogether: S23).
+    data = registry_form(name="orphan", url=orphaned.url, access_id="ci-2")
 
     first = owner_client.post(f"/registries/{orphaned.pk}/edit/", data)
     page = first.content.decode()
@@ -139,7 +141,7 @@ def test_save_anyway_with_an_unreadable_secret_keeps_the_ciphertext(owner_client
 
     assert "Updated endpoint successfully." in saved.content.decode()
     reloaded = Registry.objects.get(pk=orphaned.pk)
-    assert reloaded.verify_remote_cert is False and reloaded.status == "unhealthy"
+    assert reloaded.access_id == "ci-2" and reloaded.status == "unhealthy"
     assert stored(orphaned) == before
     assert recording_registry.requests == []
 

@@ -292,3 +292,27 @@ def test_an_aws_xml_error_with_an_unclosed_field_gives_no_code():
     response = Response(status=400, headers={}, body=body, url="https://api.ecr.us-east-1.amazonaws.com")
 
     assert error_of(response, None) == ("", "")
+
+
+@pytest.mark.timeout(60)
+def test_an_excerpt_cleans_a_secret_of_unclosed_markup_in_linear_time():
+    """Every sensitive value is cleaned of markup too (to find it in a cleaned excerpt): a
+    typed secret of 64 KiB of "<" was quadratic there (3.6 s of CPU per excerpt; 1 MiB would
+    take a quarter of an hour)."""
+    from endpoints.probe.http import Response
+
+    secret = "<" * (1 << 20)
+    excerpt = Response(500, {}, b"the server said no", "https://r.test/", sensitive=(secret,)).excerpt()
+
+    assert excerpt == "the server said no"
+
+
+def test_the_engine_refuses_an_access_secret_over_64_kib():
+    """ping_endpoint --access-secret-file reads a file of any size: the engine's input step
+    bounds it before a provider parses it."""
+    from tests.fixtures.probing import check, failed_step
+
+    verdict = check("https://registry.example.test", "ci", "x" * (64 * 1024 + 1))
+
+    assert verdict.category == "invalid"
+    assert "64 KiB" in failed_step(verdict).detail
