@@ -133,3 +133,14 @@ def test_a_lowered_open_files_limit_never_marks_a_healthy_endpoint_unhealthy(ser
     assert (report["checked"], report["healthy"], report["not_checked"]) == (300, 300, []), (
         [r["summary"] for r in report["results"] if not r["ok"]][:3])
     assert result.returncode == 0
+
+
+def test_loading_the_app_does_not_import_botocore():
+    """Every manage.py command and web worker loads the provider registry; botocore (~40 ms
+    to import) is needed by the ECR check only."""
+    code = ("import django, sys; django.setup(); import endpoints.admin, endpoints.views, "
+            "endpoints.providers; print('botocore' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True,
+                            env={**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings"}, timeout=60)
+
+    assert result.stdout.strip() == "False", result.stderr

@@ -14,19 +14,16 @@ import json
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-import botocore.session
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
-from botocore.exceptions import BotoCoreError
 
 from endpoints.probe.engine import Probe
 from endpoints.probe.errors import OutboundError, StepFailed
 from endpoints.probe.http import Response
 from endpoints.probe.result import Category
+
+if TYPE_CHECKING:
+    from botocore.credentials import Credentials
 
 TARGET = "AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken"
 CONTENT_TYPE = "application/x-amz-json-1.1"
@@ -120,6 +117,12 @@ class EcrToken:
 
 def find_credentials(probe: Probe, access_id: str, secret: str) -> tuple[Credentials, str]:
     """The keys entered, or this server's default chain; their secrets become sensitive."""
+    # botocore is imported by the ECR check only: every manage.py command and web worker
+    # loads the provider registry, and botocore alone costs ~40 ms to import.
+    import botocore.session
+    from botocore.credentials import Credentials
+    from botocore.exceptions import BotoCoreError
+
     if access_id:
         credentials, method = Credentials(access_id, secret), "explicit"
     else:
@@ -144,6 +147,9 @@ def find_credentials(probe: Probe, access_id: str, secret: str) -> tuple[Credent
 
 def request_token(probe: Probe, api: EcrApi, account: str | None, access_id: str,
                   secret: str) -> EcrToken:
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+
     credentials, whose = find_credentials(probe, access_id, secret)
     body = json.dumps({"registryIds": [account]} if account else {}).encode()
     signed = AWSRequest("POST", f"{api.url}/", data=body,
