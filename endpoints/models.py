@@ -98,7 +98,10 @@ class Registry(models.Model):
                 name="registry_name_max_64",
             ),
         ]
-        indexes = [models.Index(fields=["status", "name"]), models.Index(fields=["created_at"])]
+        # The list's sorts: a page of 15 reads 15 index entries, and the "Used by" counts
+        # are computed for those rows only.
+        indexes = [models.Index(fields=["status", "name"]), models.Index(fields=["created_at"]),
+                   models.Index(fields=["name"])]
 
     def __str__(self) -> str:
         return self.name
