@@ -16,6 +16,9 @@ application = get_wsgi_application()
 from endpoints.checks import raise_on_startup_errors  # noqa: E402
 from harborreg.middleware import refuse_unreadable_content_type  # noqa: E402
 
+from harborreg.warmup import warm_up  # noqa: E402
+
 application = refuse_unreadable_content_type(application)
 
 raise_on_startup_errors()
+warm_up()  # in each worker, as gunicorn imports this module after forking
