@@ -15,7 +15,6 @@ application = get_wsgi_application()
 
 from endpoints.checks import raise_on_startup_errors  # noqa: E402
 from harborreg.middleware import refuse_unreadable_content_type  # noqa: E402
-
 from harborreg.warmup import warm_up  # noqa: E402
 
 application = refuse_unreadable_content_type(application)
