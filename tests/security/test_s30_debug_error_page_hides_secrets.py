@@ -118,7 +118,7 @@ def test_a_crash_in_a_middleware_before_the_view_shows_no_typed_secret(debug_cli
 
 def test_a_crash_without_a_secret_still_shows_local_variables(debug_client, monkeypatch):
     """The filter hides what could hold a secret, not everything: DEBUG stays useful."""
-    from endpoints import views
+    from endpoints.views import registry_pages as views
 
     monkeypatch.setattr(views, "Paginator", boom)
 

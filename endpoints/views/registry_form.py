@@ -1,0 +1,169 @@
+"""New / Edit Endpoint and its Test Connection."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.db import IntegrityError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods, require_POST
+
+from endpoints import audit, services, throttle
+from endpoints.forms import RegistryForm
+from endpoints.models import ConnectionAttempt, Registry
+from endpoints.probe.errors import LocalResourceError
+from endpoints.probe.result import Verdict
+from endpoints.providers import PROVIDERS, enabled_providers, get_provider, proxy_cache_provider_keys
+from endpoints.views.common import staff_permission_required, throttled, wants_json
+
+SECRET_FIELDS = ("access_secret", "pending_secret")
+SERVER_SHORT_MESSAGE = ("This server is short of open files or threads right now, so nothing was "
+                        "tested (this says nothing about the endpoint): try again in a moment.")
+
+
+def _form_context(form: RegistryForm, registry: Registry, **extra) -> dict:
+    return {
+        "form": form,
+        "registry": registry,
+        "title": "New Registry Endpoint" if registry.pk is None else "Edit Endpoint",
+        "providers": [
+            {**p.form_metadata(), "proxy_cache": p.key in proxy_cache_provider_keys()}
+            for p in enabled_providers()
+        ],
+        "proxy_cache_providers": proxy_cache_provider_keys(),
+        "proxy_cache_labels": ", ".join(get_provider(k).label for k in proxy_cache_provider_keys()),
+        "pending_secret": form.pending_secret_token() if form.is_bound else "",
+        **extra,
+    }
+
+
+def _render_form(request: HttpRequest, form: RegistryForm, registry: Registry, status: int = 200,
+                 **extra) -> HttpResponse:
+    return render(request, "endpoints/registry_form.html",
+                  _form_context(form, registry, **extra), status=status)
+
+
+def _registry_form(request: HttpRequest, registry: Registry) -> HttpResponse:
+    if request.method != "POST":
+        form = RegistryForm(instance=registry, provider_key=request.GET.get("provider"))
+        return _render_form(request, form, registry)
+
+    action = request.POST.get("action", "save")
+    if action == "switch_provider":  # without JavaScript: re-render for the chosen provider
+        form = RegistryForm(instance=registry, initial=switch_provider_initial(request.POST),
+                            provider_key=request.POST.get("provider"))
+        return _render_form(request, form, registry)
+    form = RegistryForm(request.POST, instance=registry, test_only=action == "test")
+    if action == "test":
+        return _test_connection(request, form, registry)
+
+    if not form.validate_for_save():
+        return _render_form(request, form, registry, status=400)
+    verdict: Verdict | None = None
+    if form.needs_connection_test():
+        signed = services.unsign_verdict(request.POST.get("verdict", ""), form)
+        if action == "save_anyway" and signed is not None:
+            verdict = signed
+        else:
+            try:
+                verdict = _tested(request, form, registry)
+            except throttle.Throttled as refusal:
+                return throttled(request, refusal,
+                             form_page=lambda status: _render_form(request, form, registry, status=status))
+            if not verdict.ok:
+                return _render_form(request, form, registry, status=200, verdict=verdict,
+                                    save_anyway=services.sign_verdict(verdict, form))
+    created = registry.pk is None
+    try:
+        registry = services.save_registry(form, request.user, verdict)
+    except IntegrityError:  # the name was taken while the save-time test ran (a double submit)
+        form.add_error("name", f"An endpoint named “{form.cleaned_data['name']}” already exists "
+                               "(names are not case-sensitive).")
+        return _render_form(request, form, registry, status=400)
+    messages.success(
+        request, "Created endpoint successfully." if created else "Updated endpoint successfully."
+    )
+    if verdict is not None and not verdict.ok:
+        messages.warning(request, f"“{registry.name}” was saved as Unhealthy: {verdict.summary}")
+    return redirect("endpoints:registry_list")
+
+
+def switch_provider_initial(data) -> dict:
+    """What the form keeps when the provider changes without JavaScript: everything typed
+    except the secret, and except a URL or Access ID the previous provider fixed."""
+    fixed_urls = {p.default_url for p in PROVIDERS.values() if p.default_url}
+    fixed_ids = {p.fixed_access_id for p in PROVIDERS.values() if p.fixed_access_id}
+    initial = {k: v for k, v in data.items() if k not in (*SECRET_FIELDS, "action", "verdict")}
+    if initial.get("url") in fixed_urls:
+        del initial["url"]
+    if initial.get("access_id") in fixed_ids:
+        del initial["access_id"]
+    initial["verify_remote_cert"] = "verify_remote_cert" in data  # an unticked box is absent
+    return initial
+
+
+def _tested(request: HttpRequest, form: RegistryForm, registry: Registry) -> Verdict:
+    """The form's connection test, within the user's limits and recorded (may raise
+    throttle.Throttled)."""
+    with throttle.connection_slot(
+        request.user, ConnectionAttempt.Kind.TEST, url=form.cleaned_data.get("url", ""),
+        provider=form.chosen_provider.key, registry=registry if registry.pk else None,
+    ) as attempt:
+        try:
+            verdict = services.test_form_connection(form)
+        except LocalResourceError:
+            attempt.outcome = "server busy"
+            raise throttle.Throttled(SERVER_SHORT_MESSAGE, 10, status=503) from None
+        attempt.outcome = verdict.category
+    return verdict
+
+
+def _test_connection(request: HttpRequest, form: RegistryForm, registry: Registry) -> HttpResponse:
+    errors = form.connection_errors()
+    if errors:
+        if wants_json(request):
+            verdict = services.invalid_verdict(" ".join(str(m) for m in sum(errors.values(), [])))
+            field_errors = {field: [str(m) for m in messages_] for field, messages_ in errors.items()}
+            return JsonResponse({**verdict.as_json(), "errors": field_errors}, status=400)
+        return _render_form(request, form, registry, status=400)
+    try:
+        verdict = _tested(request, form, registry)
+    except throttle.Throttled as refusal:
+        return throttled(request, refusal,
+                             form_page=lambda status: _render_form(request, form, registry, status=status))
+    if registry.pk is not None:
+        audit.log_event(request.user, registry, f"Tested connection: {verdict.status} ({verdict.category}).")
+    if wants_json(request):
+        return JsonResponse(verdict.as_json())
+    return _render_form(request, form, registry, verdict=verdict)
+
+
+@sensitive_post_parameters(*SECRET_FIELDS)
+@require_http_methods(["GET", "POST"])
+@staff_permission_required("endpoints.add_registry")
+def registry_new(request: HttpRequest) -> HttpResponse:
+    return _registry_form(request, Registry())
+
+
+@sensitive_post_parameters(*SECRET_FIELDS)
+@require_http_methods(["GET", "POST"])
+@staff_permission_required("endpoints.change_registry")
+def registry_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    return _registry_form(request, get_object_or_404(Registry, pk=pk))
+
+
+@sensitive_post_parameters(*SECRET_FIELDS)
+@require_POST
+@staff_permission_required("endpoints.add_registry")
+def registry_test_new(request: HttpRequest) -> HttpResponse:
+    registry = Registry()
+    return _test_connection(request, RegistryForm(request.POST, instance=registry, test_only=True), registry)
+
+
+@sensitive_post_parameters(*SECRET_FIELDS)
+@require_POST
+@staff_permission_required("endpoints.change_registry")
+def registry_test(request: HttpRequest, pk: int) -> HttpResponse:
+    registry = get_object_or_404(Registry, pk=pk)
+    return _test_connection(request, RegistryForm(request.POST, instance=registry, test_only=True), registry)
