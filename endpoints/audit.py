@@ -1,6 +1,8 @@
 """Every change, from pages or admin, goes to Django's LogEntry: who, what, which fields.
 
 A secret change is recorded as the field name "Access Secret" only, never its value.
+Connection tests and checks are not changes: they are kept in the check history
+(HealthCheck, with who asked) and the record of tests (ConnectionAttempt).
 """
 
 from __future__ import annotations
@@ -34,11 +36,6 @@ def log_change(user, obj: models.Model, changed_fields: list[str]) -> LogEntry |
 
 def log_deletion(user, obj: models.Model) -> LogEntry:
     return _log(user, obj, DELETION, [{"deleted": {"name": str(obj._meta.verbose_name), "object": str(obj)}}])
-
-
-def log_event(user, obj: models.Model, text: str) -> LogEntry:
-    """A non-editing event, e.g. a connection test: recorded as a change with a message."""
-    return _log(user, obj, CHANGE, text)
 
 
 def entries_for(obj: models.Model) -> models.QuerySet[LogEntry]:

@@ -244,8 +244,10 @@ class Registry(models.Model):
             ca_certificate=self.ca_certificate,
         )
 
-    def record_verdict(self, verdict: Verdict) -> None:
-        """Store a check's outcome: always, also when it failed (never a stale 'healthy')."""
+    def record_verdict(self, verdict: Verdict, checked_by=None) -> None:
+        """Store a check's outcome: always, also when it failed (never a stale 'healthy').
+        `checked_by`: the user who asked (Check now, a save that tested), or None (a
+        scheduled check)."""
         self.status = self.Status.HEALTHY if verdict.ok else self.Status.UNHEALTHY
         self.status_category = verdict.category
         self.status_detail = verdict.summary[:500]
@@ -256,7 +258,7 @@ class Registry(models.Model):
             status_detail=self.status_detail,
             last_checked_at=self.last_checked_at,
         )
-        HealthCheck.record(self, verdict)
+        HealthCheck.record(self, verdict, checked_by)
 
 
 class HealthCheck(models.Model):
@@ -266,6 +268,10 @@ class HealthCheck(models.Model):
 
     registry = models.ForeignKey(Registry, on_delete=models.CASCADE, related_name="checks")
     checked_at = models.DateTimeField(default=timezone.now)
+    # Who asked for it; empty for a scheduled check. Checks are kept here, apart from the
+    # change log (LogEntry), which holds changes only.
+    checked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
     ok = models.BooleanField()
     category = models.CharField(max_length=32)
     summary = models.CharField(max_length=500)
@@ -279,9 +285,10 @@ class HealthCheck(models.Model):
         return f"{self.registry} {self.category} at {self.checked_at:%Y-%m-%d %H:%M:%S}"
 
     @classmethod
-    def record(cls, registry: Registry, verdict: Verdict) -> HealthCheck:
+    def record(cls, registry: Registry, verdict: Verdict, checked_by=None) -> HealthCheck:
         check = cls.objects.create(
             registry=registry,
+            checked_by=checked_by,
             ok=verdict.ok,
             category=verdict.category,
             summary=verdict.summary[:500],

@@ -121,12 +121,7 @@ def check_registries(
         # not several per endpoint, keeps a slow database from throttling the pool.
         with transaction.atomic():
             for pk, verdict in done.items():
-                registry = by_pk[pk]
-                registry.record_verdict(verdict)
-                if user is not None:
-                    audit.log_event(
-                        user, registry, f"Checked connection: {verdict.status} ({verdict.category})."
-                    )
+                by_pk[pk].record_verdict(verdict, checked_by=user)
         if on_result is not None:
             for pk, verdict in done.items():
                 on_result(by_pk[pk], verdict)
@@ -267,7 +262,7 @@ def save_registry(form: RegistryForm, user, verdict: Verdict | None) -> Registry
         else:
             audit.log_change(user, registry, changed)
     if verdict is not None:
-        registry.record_verdict(verdict)
+        registry.record_verdict(verdict, checked_by=user)
     return registry
 
 

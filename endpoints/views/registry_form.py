@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
-from endpoints import audit, services, throttle
+from endpoints import services, throttle
 from endpoints.forms import RegistryForm
 from endpoints.models import ConnectionAttempt, Registry
 from endpoints.probe.errors import LocalResourceError
@@ -132,8 +132,6 @@ def _test_connection(request: HttpRequest, form: RegistryForm, registry: Registr
     except throttle.Throttled as refusal:
         return throttled(request, refusal,
                              form_page=lambda status: _render_form(request, form, registry, status=status))
-    if registry.pk is not None:
-        audit.log_event(request.user, registry, f"Tested connection: {verdict.status} ({verdict.category}).")
     if wants_json(request):
         return JsonResponse(verdict.as_json())
     return _render_form(request, form, registry, verdict=verdict)

@@ -61,7 +61,8 @@ def registry_list(request: HttpRequest) -> HttpResponse:
 def registry_detail(request: HttpRequest, pk: int) -> HttpResponse:
     registry = get_object_or_404(Registry, pk=pk)
     rules, projects = registry.used_by()
-    checks = list(HealthCheck.objects.filter(registry=registry)[: HealthCheck.HISTORY_SIZE])
+    checks = list(HealthCheck.objects.filter(registry=registry).select_related("checked_by")[
+        : HealthCheck.HISTORY_SIZE])
     return render(request, "endpoints/registry_detail.html", {
         "registry": registry,
         "rules": rules,
