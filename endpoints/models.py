@@ -250,7 +250,7 @@ class Registry(models.Model):
         scheduled check)."""
         self.status = self.Status.HEALTHY if verdict.ok else self.Status.UNHEALTHY
         self.status_category = verdict.category
-        self.status_detail = verdict.summary[:500]
+        self.status_detail = verdict.reason[:500]
         self.last_checked_at = timezone.now()
         Registry.objects.filter(pk=self.pk).update(
             status=self.status,
@@ -291,7 +291,7 @@ class HealthCheck(models.Model):
             checked_by=checked_by,
             ok=verdict.ok,
             category=verdict.category,
-            summary=verdict.summary[:500],
+            summary=verdict.reason[:500],
             elapsed_ms=verdict.elapsed_ms,
         )
         stale = cls.objects.filter(registry=registry).values_list("pk", flat=True)[

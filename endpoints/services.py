@@ -26,18 +26,22 @@ from endpoints.probe.result import Category, StepResult, Verdict
 VERDICT_SALT = "endpoints.save-anyway-verdict"
 
 
-def invalid_verdict(message: str, hint: str = "Correct the form and test again.") -> Verdict:
-    """The verdict for input that cannot be tested (nothing was sent anywhere)."""
+def invalid_verdict(message: str,
+                    hint: str = "Correct the endpoint's settings and test again.") -> Verdict:
+    """The verdict for input that cannot be tested (nothing was sent anywhere): the message
+    is the summary, the step says what to do (as the engine's own Check input does)."""
     return Verdict(
         ok=False,
         category=Category.INVALID,
         summary=message,
-        steps=[StepResult("Check input", False, 0, message, hint)],
+        steps=[StepResult("Check input", False, 0, "", hint)],
+        reason=f"{message} {hint}",
     )
 
 
 def undecryptable_verdict() -> Verdict:
-    return invalid_verdict(secrets.UNDECRYPTABLE_MESSAGE, secrets.UNDECRYPTABLE_MESSAGE)
+    return invalid_verdict(secrets.UNDECRYPTABLE_MESSAGE,
+                           "Enter the Access Secret again on the endpoint's Edit page, or clear it.")
 
 
 def test_form_connection(form: RegistryForm) -> Verdict:
@@ -55,8 +59,8 @@ def test_form_connection(form: RegistryForm) -> Verdict:
     if withheld is not None:
         verdict.warnings.insert(
             0,
-            f"The stored Access Secret was not sent because {withheld.cause}: enter it again to "
-            "test with credentials.",
+            f"Tested anonymously: the stored Access Secret was not sent because {withheld.cause}. "
+            "Enter it again to test with credentials.",
         )
     return verdict
 
@@ -234,8 +238,8 @@ class _FeedingPool:
 def sign_verdict(verdict: Verdict, form: RegistryForm) -> str:
     """The failed test's result, signed together with what was tested."""
     return signing.dumps(
-        {"category": verdict.category, "summary": verdict.summary, "ms": verdict.elapsed_ms,
-         "tested": form.connection_fingerprint()},
+        {"category": verdict.category, "summary": verdict.summary, "reason": verdict.reason,
+         "ms": verdict.elapsed_ms, "tested": form.connection_fingerprint()},
         salt=VERDICT_SALT,
     )
 
@@ -249,7 +253,7 @@ def unsign_verdict(token: str, form: RegistryForm) -> Verdict | None:
     if data.get("tested") != form.connection_fingerprint():
         return None
     return Verdict(ok=False, category=data["category"], summary=data["summary"],
-                   elapsed_ms=data["ms"])
+                   elapsed_ms=data["ms"], reason=data.get("reason", ""))
 
 
 def save_registry(form: RegistryForm, user, verdict: Verdict | None) -> Registry:

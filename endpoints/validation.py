@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import base64
+import encodings.idna
+import ipaddress
 import re
-from dataclasses import dataclass
+import unicodedata
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from cryptography import x509
 from django.core.exceptions import ValidationError
 
-HOST_RE = re.compile(r"^[A-Za-z0-9._-]+$")  # linear: one class, anchored (bench/redos.py)
+NOT_HOST_CHAR_RE = re.compile(r"[^a-z0-9._-]")  # one character class: linear (bench/redos.py)
+# Characters IDNA 2003 (Python's codec) and IDNA 2008 (browsers) convert differently.
+IDNA_AMBIGUOUS = frozenset("ßς")
 PEM_BEGIN = "-----BEGIN CERTIFICATE-----"
 PEM_END = "-----END CERTIFICATE-----"
 # Field caps: a CA bundle of a few dozen certificates, a service-account key (~2.3 KB) many
@@ -44,49 +49,219 @@ def check_access_secret_length(value: str) -> None:
         )
 
 
-def normalize_endpoint_url(value: str) -> str:
-    """Trim, assume https:// when no scheme is given, drop trailing slashes.
+@dataclass(frozen=True)
+class EndpointUrl:
+    """A normalized Endpoint URL and what normalizing it changed, in the user's words
+    (shown next to the field, like "https:// was assumed")."""
 
-    Rejects (never silently drops) user info, query and fragment. Keeps a path prefix.
+    url: str
+    notes: list[str] = field(default_factory=list)
+
+
+def normalize_endpoint_url(value: str) -> str:
+    """Trim, assume https:// when no scheme is given, drop trailing slashes and a final /v2,
+    write an IDN host name in its IDNA (punycode) form.
+
+    Rejects (never silently drops) user info, query and fragment; a host name or port
+    that cannot be right is refused with a message naming the bad part. Keeps a path prefix.
     """
+    return read_endpoint_url(value).url
+
+
+def read_endpoint_url(value: str) -> EndpointUrl:
+    """normalize_endpoint_url, with the notes saying what was changed."""
     raw = (value or "").strip()
     if not raw:
         raise ValidationError("Endpoint URL is required.")
-    if "://" not in raw:
+    notes: list[str] = []
+    assumed_https = "://" not in raw
+    if assumed_https:
         raw = "https://" + raw
-    try:
-        parts = urlsplit(raw)
-        port = parts.port
-    except ValueError as exc:
-        raise ValidationError(f"This is not a valid URL ({exc}): use https://host[:port].") from None
-    scheme = parts.scheme.lower()
-    if scheme not in ("http", "https"):
-        raise ValidationError(
-            f"The URL scheme must be http or https, not “{parts.scheme}”."
-        )
-    if parts.username is not None or parts.password is not None or "@" in parts.netloc:
+    scheme, _, rest = raw.partition("://")
+    if scheme.lower() not in ("http", "https"):
+        raise ValidationError(f"The URL scheme must be http or https, not “{scheme}”.")
+    netloc = rest.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+    if "@" in netloc:
         raise ValidationError(
             "Remove the user name and password from the URL: put them in Access ID and "
             "Access Secret instead."
         )
+    host, port, host_note = _read_netloc(netloc)
+    try:
+        parts = urlsplit(f"{scheme.lower()}://{'x' + rest[len(netloc):]}")
+    except ValueError:
+        raise ValidationError("This is not a valid URL: use https://host[:port].") from None
     if parts.query or raw.rstrip("/").endswith("?"):
         raise ValidationError("Remove the query string (the part from “?”) from the URL.")
     if parts.fragment or "#" in raw:
         raise ValidationError("Remove the fragment (the part from “#”) from the URL.")
-    host = (parts.hostname or "").lower()
+    path = parts.path.rstrip("/")  # urlsplit removed any newline, so this is all "/+$" did
+    netloc = host if port is None else f"{host}:{port}"
+    if path.lower().endswith("/v2"):
+        path = path[:-3].rstrip("/")
+        url = f"{scheme.lower()}://{netloc}{path}"
+        notes.append(f"/v2 was removed from the end of the URL: the check adds /v2/ itself ({url}).")
+    url = f"{scheme.lower()}://{netloc}{path}"
+    if host_note:
+        notes.insert(0, host_note)
+    if assumed_https:
+        notes.insert(0, f"No scheme was given: https:// was assumed ({url}).")
+    return EndpointUrl(url, notes)
+
+
+def _read_netloc(netloc: str) -> tuple[str, int | None, str]:
+    """(host as the URL writes it, port or None, a note) from `host[:port]`."""
+    if netloc.startswith("["):
+        inside, bracket, after = netloc[1:].partition("]")
+        if not bracket:
+            raise ValidationError(
+                f"The IPv6 address in “{netloc}” has no closing “]”: write it as "
+                "https://[2001:db8::1]:5000."
+            )
+        try:
+            address = ipaddress.IPv6Address(inside)
+        except ValueError:
+            raise ValidationError(
+                f"“{inside}” is not an IPv6 address: write one as https://[2001:db8::1]:5000."
+            ) from None
+        if after and not after.startswith(":"):
+            raise ValidationError(f"Remove “{after}” after the IPv6 address “[{inside}]”.")
+        host, port_text, note = f"[{address.compressed}]", after[1:] if after else None, ""
+    else:
+        if netloc.count(":") > 1:
+            raise ValidationError(
+                f"Put the IPv6 address in “{netloc}” in brackets: https://[2001:db8::1]:5000."
+            )
+        name, _colon, port_text = netloc.partition(":")
+        port_text = port_text or None  # "host:" has no port, as urlsplit reads it
+        host, note = check_host_name(name)
+    if port_text is None:
+        return host, None, note
+    if not port_text.isascii() or not port_text.isdigit():
+        raise ValidationError(f"The port “{port_text}” is not a number: use https://host:5000.")
+    port = int(port_text)
+    if not 1 <= port <= 65535:
+        raise ValidationError(f"The port {port_text} is out of range: a port is between 1 and 65535.")
+    return host, port, note
+
+
+def _shorten(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def check_host_name(typed: str) -> tuple[str, str]:
+    """The host name as connections use it (lower case, IDNA), and a note when it had to
+    be converted. Raises a ValidationError naming the part that cannot be a host name."""
+    host = typed.lower()
     if not host:
         raise ValidationError("The URL has no host name: use https://host[:port].")
-    if ":" in host:  # IPv6 literal
-        netloc_host = f"[{host}]"
-    elif HOST_RE.match(host):
-        netloc_host = host
+    if host.endswith(".") and not host.endswith(".."):
+        host = host[:-1]  # the root's dot: the same name
+    shown = _shorten(host, 60)
+    if len(host) > 253:  # IDNA never makes a name shorter: refused before reading it all
+        raise ValidationError(
+            f"The host name “{_shorten(host)}” has {len(host):,} characters: a host name has at "
+            "most 253."
+        )
+    for char in host if not host.isascii() else (m[0] for m in NOT_HOST_CHAR_RE.finditer(host)):
+        if char.isspace() or unicodedata.category(char) in ("Cc", "Cf", "Zs", "Zl", "Zp"):
+            what = "a space" if char == " " else f"an invisible character (U+{ord(char):04X})"
+            raise ValidationError(
+                f"The host name “{shown}” contains {what}: type it again without it."
+            )
+    if host.startswith(".") or host.endswith(".") or ".." in host:
+        where = "starts with a dot" if host.startswith(".") else (
+            "ends with two dots" if host.endswith(".") else "has two dots in a row"
+        )
+        raise ValidationError(
+            f"The host name “{shown}” {where}: each part between dots needs at least one "
+            "character. Remove the extra dot."
+        )
+    if host.replace(".", "").isdigit():
+        _check_numeric_address(host)
+    labels = [_check_label(label, shown) for label in host.split(".")]
+    encoded = ".".join(labels)
+    if len(encoded) > 253:
+        raise ValidationError(
+            f"The host name “{_shorten(host)}” has {len(encoded)} characters: a host name has at "
+            "most 253."
+        )
+    if encoded == host:
+        return host, ""
+    return encoded, f"The host name {host} was converted to its IDNA (punycode) form: {encoded}."
+
+
+def _check_numeric_address(host: str) -> None:
+    """Digits and dots only: an IPv4 address, possibly in a form inet_aton(3) reads (127.1,
+    2130706433, 0177.0.0.1), which the address policy reads the same way."""
+    parts = host.split(".")
+    # The last part fills the bytes the others leave: 32, 24, 16 or 8 bits.
+    limits = {1: [2**32], 2: [256, 2**24], 3: [256, 256, 2**16], 4: [256] * 4}.get(len(parts))
+    valid = limits is not None
+    for part, limit in zip(parts, limits or [], strict=False):
+        octal = len(part) > 1 and part.startswith("0")
+        if octal and set(part) - set("01234567"):
+            valid = False
+            break
+        if int(part, 8 if octal else 10) >= limit:
+            valid = False
+    if not valid:
+        raise ValidationError(
+            f"“{host}” is not an IPv4 address: it has four numbers between 0 and 255, e.g. "
+            "192.168.0.10."
+        )
+
+
+def _check_label(label: str, host: str) -> str:
+    """One part of a host name, in its ASCII form."""
+    if label.isascii():
+        if bad := NOT_HOST_CHAR_RE.search(label):
+            raise ValidationError(
+                f"“{bad[0]}” cannot appear in a host name (“{host}”): use letters, digits, "
+                "hyphens and dots."
+            )
+        ascii_label = label
     else:
-        raise ValidationError(f"“{host}” is not a valid host name.")
-    if port is not None and port == 0:
-        raise ValidationError("The port must be between 1 and 65535.")
-    netloc = netloc_host if port is None else f"{netloc_host}:{port}"
-    path = parts.path.rstrip("/")  # urlsplit removed any newline, so this is all "/+$" did
-    return f"{scheme}://{netloc}{path}"
+        if any(char in IDNA_AMBIGUOUS for char in label):
+            raise ValidationError(
+                f"The part “{_shorten(label)}” of the host name contains “ß” or “ς”, which older "
+                "and newer IDNA rules convert differently: enter its punycode form (xn--…), as "
+                "your DNS lists it."
+            )
+        try:
+            ascii_label = encodings.idna.ToASCII(label).decode("ascii")
+        except UnicodeError as exc:
+            too_long = "too long" in str(exc)
+            raise ValidationError(
+                f"The part “{_shorten(label)}” of the host name has more than 63 characters in "
+                "its IDNA (punycode) form: each part between dots may have at most 63."
+                if too_long else
+                f"The part “{_shorten(label)}” of the host name cannot be written in IDNA: "
+                "check it for symbols, or enter its punycode form (xn--…)."
+            ) from None
+    if len(ascii_label) > 63:
+        raise ValidationError(
+            f"The part “{_shorten(ascii_label, 20)}” of the host name has {len(ascii_label)} "
+            "characters: each part between dots may have at most 63."
+        )
+    if ascii_label.startswith("-") or ascii_label.endswith("-"):
+        end = "starts" if ascii_label.startswith("-") else "ends"
+        raise ValidationError(
+            f"The part “{_shorten(ascii_label)}” of the host name {end} with a hyphen, which a "
+            "host name cannot: check it for a typo."
+        )
+    if ascii_label.startswith("xn--"):
+        try:
+            decoded = ascii_label[4:].encode("ascii").decode("punycode")
+            valid = encodings.idna.ToASCII(decoded).decode("ascii") == ascii_label
+        except UnicodeError:
+            valid = False
+        if not valid:
+            raise ValidationError(
+                f"The part “{_shorten(ascii_label)}” of the host name is not valid punycode: "
+                "check it for a typo, or type the name in its own letters."
+            )
+    return ascii_label
 
 
 def split_pem_certificates(text: str) -> tuple[list[str], str]:

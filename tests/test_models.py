@@ -31,8 +31,8 @@ def test_it_normalizes_urls(raw, normalized):
         ("https://bob:pw@registry.example.com", "Remove the user name and password"),
         ("https://registry.example.com/?x=1", "Remove the query string"),
         ("https://registry.example.com/#frag", "Remove the fragment"),
-        ("https://registry.example.com:99999", "not a valid URL"),
-        ("https://bad_host!name", "is not a valid host name"),
+        ("https://registry.example.com:99999", "The port 99999 is out of range"),
+        ("https://bad_host!name", "“!” cannot appear in a host name (“bad_host!name”)"),
     ],
 )
 def test_it_rejects_bad_urls_with_a_message_saying_what_to_fix(raw, message):

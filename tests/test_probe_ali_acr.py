@@ -84,7 +84,7 @@ def test_a_wrong_secret_is_auth_naming_the_accesskey_secret(acr, instance_id):
     assert verdict.category == "auth"
     step = failed_step(verdict)
     assert step.name == TOKEN_STEP
-    assert "SignatureDoesNotMatch" in step.detail
+    assert "SignatureDoesNotMatch" in verdict.summary
     assert "AccessKey Secret" in step.hint
     assert cloud.api_calls == [("RPC" if instance_id else "ROA") + " SignatureDoesNotMatch"]
     assert_nothing_leaks(verdict, cloud, WRONG_SECRET)
@@ -98,7 +98,7 @@ def test_an_unknown_accesskey_is_auth_naming_the_accesskey_id(acr):
     assert verdict.category == "auth"
     step = failed_step(verdict)
     assert step.name == TOKEN_STEP
-    assert "InvalidAccessKeyId.NotFound" in step.detail and "LTAI5tUnknownKey" in step.detail
+    assert "InvalidAccessKeyId.NotFound" in verdict.summary and "LTAI5tUnknownKey" in verdict.summary
     assert "AccessKey ID" in step.hint
     assert_nothing_leaks(verdict, cloud, SECRET)
 
@@ -111,7 +111,7 @@ def test_a_ram_user_without_permission_is_auth_naming_the_policy(acr):
     assert verdict.category == "auth"
     step = failed_step(verdict)
     assert step.name == TOKEN_STEP
-    assert "Forbidden.RAM" in step.detail
+    assert "Forbidden.RAM" in verdict.summary
     assert "cr:GetAuthorizationToken" in step.hint
     assert_nothing_leaks(verdict, cloud, NO_PERMISSION_KEY[1])
 
@@ -155,7 +155,7 @@ def test_no_credentials_is_invalid_before_any_request(acr):
     assert verdict.category == "invalid"
     step = failed_step(verdict)
     assert step.name == "Check input"
-    assert "AccessKey ID and AccessKey Secret" in step.detail
+    assert "AccessKey ID and AccessKey Secret" in verdict.summary
     assert emulator.requests == []
 
 

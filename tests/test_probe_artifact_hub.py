@@ -31,7 +31,7 @@ def test_it_reads_the_api_anonymously(hub):
 
     assert verdict.ok and verdict.category == "ok", verdict.as_json()
     assert verdict.summary == "The Artifact Hub API answers; public packages are read anonymously."
-    assert step_named(verdict, "Artifact Hub API").detail == "HTTP 200, 14263 packages"
+    assert step_named(verdict, "Artifact Hub API").detail == "HTTP 200, 14263 packages."
     assert verdict.warnings == []
     # No registry check: Artifact Hub is not a registry.
     assert [(r.path, r.query) for r in hub.server.requests] == [("/api/v1/packages/search", {"limit": "1"})]
@@ -45,7 +45,7 @@ def test_it_checks_the_api_key_on_an_endpoint_that_needs_it(hub):
 
     assert verdict.ok, verdict.as_json()
     step = step_named(verdict, "Artifact Hub API key")
-    assert step.ok and step.detail == "API key of user jdoe"
+    assert step.ok and step.detail == "API key of user jdoe."
     assert "API key of user jdoe" in verdict.summary
     profile = hub.server.requests[-1]
     assert profile.path == "/api/v1/users/profile"
@@ -62,7 +62,8 @@ def test_it_says_auth_when_the_api_key_is_not_accepted(hub):
     assert verdict.category == "auth"
     step = failed_step(verdict)
     assert step.name == "Artifact Hub API key"
-    assert step.detail == "https://artifacthub.io/api/v1/users/profile answered 401"
+    assert verdict.summary == (
+        "The Artifact Hub API at https://artifacthub.io/api/v1/users/profile answered 401.")
     assert "API key id/secret is not accepted" in step.hint
     assert "Control Panel → Settings → API keys" in step.hint
     assert "a-deleted-or-mistyped-secret" not in shown(verdict)
@@ -76,7 +77,7 @@ def test_it_says_rate_limited_on_429(hub):
     assert verdict.category == "rate_limited"
     step = failed_step(verdict)
     assert step.name == "Artifact Hub API"
-    assert "429" in step.detail and "Retry-After: 60" in step.detail
+    assert "429" in verdict.summary and "Retry-After: 60" in verdict.summary
     assert "wait a few minutes" in step.hint
 
 
@@ -89,7 +90,7 @@ def test_it_says_not_registry_when_a_web_page_answers_instead_of_the_api(hub):
     assert verdict.category == "not_registry"
     step = failed_step(verdict)
     assert step.name == "Artifact Hub API"
-    assert "text/html" in step.detail and "not the API's JSON" in step.detail
+    assert "text/html" in verdict.summary and "not the API's JSON" in verdict.summary
     assert "HTTPS_PROXY" in step.hint and "ENDPOINT_CONNECT_TO" in step.hint
     assert secret not in shown(verdict)
     assert "Down for maintenance" not in shown(verdict)

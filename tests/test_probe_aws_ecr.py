@@ -108,7 +108,7 @@ def test_an_unknown_key_id_is_auth_naming_the_key_id(aws, registry):
     assert verdict.category == "auth"
     step = failed_step(verdict)
     assert step.name == TOKEN_STEP
-    assert "InvalidClientTokenId" in step.detail and "access key ID does not exist" in step.detail
+    assert "InvalidClientTokenId" in verdict.summary and "access key ID does not exist" in verdict.summary
     assert "access key ID" in step.hint
     assert registry.requests == []
     assert_nothing_leaks(verdict, WRONG_SECRET)
@@ -120,7 +120,7 @@ def test_a_wrong_secret_is_auth_naming_the_secret_access_key(aws, registry):
     assert verdict.category == "auth"
     step = failed_step(verdict)
     assert step.name == TOKEN_STEP
-    assert "SignatureDoesNotMatch" in step.detail
+    assert "SignatureDoesNotMatch" in verdict.summary
     assert "secret access key" in step.hint
     assert_nothing_leaks(verdict, WRONG_SECRET, aws.allowed.secret)
 
@@ -131,7 +131,7 @@ def test_a_key_without_permission_is_auth_naming_the_permission(aws, registry):
     assert verdict.category == "auth"
     step = failed_step(verdict)
     assert step.name == TOKEN_STEP
-    assert "AccessDenied" in step.detail and "user/bare" in step.detail
+    assert "AccessDenied" in verdict.summary and "user/bare" in verdict.summary
     assert "ecr:GetAuthorizationToken" in step.hint
     assert_nothing_leaks(verdict, aws.bare.secret)
 
@@ -142,7 +142,7 @@ def test_no_access_id_and_no_default_credentials_is_auth_naming_where_to_put_the
     assert verdict.category == "auth"
     step = failed_step(verdict)
     assert step.name == TOKEN_STEP
-    assert "default AWS credentials chain" in step.detail
+    assert "default AWS credentials chain" in verdict.summary
     assert "instance role" in step.hint and "AWS_ACCESS_KEY_ID" in step.hint
     assert registry.requests == []
 
@@ -171,9 +171,10 @@ def test_an_ecr_api_that_refuses_connections_is_connect(aws, registry, monkeypat
     assert failed_step(verdict).name == "TCP connect"
     step = step_named(verdict, TOKEN_STEP)
     assert not step.ok
-    assert f"the ECR API at 127.0.0.1:{closed.port} (from AWS_ENDPOINT_URL_ECR)" in step.detail
-    assert "refused the connection" in step.detail
-    assert step.hint.startswith(f"AWS_ENDPOINT_URL_ECR sends the ECR API calls to http://127.0.0.1:{closed.port}")
+    assert f"The ECR API at 127.0.0.1:{closed.port} (from AWS_ENDPOINT_URL_ECR)" in verdict.summary
+    assert "was refused" in verdict.summary
+    assert step.hint.startswith(
+        f"AWS_ENDPOINT_URL_ECR (a server setting) sends the ECR API calls to http://127.0.0.1:{closed.port}")
     assert failed_step(verdict).hint == step.hint  # not advice about Endpoint URL
     assert registry.requests == []
 
@@ -191,7 +192,7 @@ def test_a_silent_ecr_api_is_one_attempt_bounded_by_the_read_timeout(aws, monkey
     assert verdict.category == "timeout"
     step = failed_step(verdict)
     assert step.name == TOKEN_STEP
-    assert "ENDPOINT_READ_TIMEOUT" in step.detail and "ENDPOINT_READ_TIMEOUT" in step.hint
+    assert "ENDPOINT_READ_TIMEOUT" in verdict.summary and "ENDPOINT_READ_TIMEOUT" in step.hint
     assert silent.accepted == 1  # the TCP connect step's connection, used by the one request: no retry
 
 
@@ -208,7 +209,7 @@ def test_a_black_hole_ecr_api_answers_within_the_test_deadline(aws, monkeypatch,
     assert verdict.category == "timeout"
     step = failed_step(verdict)
     assert step.name == TOKEN_STEP
-    assert "ENDPOINT_TEST_DEADLINE" in step.detail and "ENDPOINT_TEST_DEADLINE" in step.hint
+    assert "ENDPOINT_TEST_DEADLINE" in verdict.summary and "ENDPOINT_TEST_DEADLINE" in step.hint
 
 
 def test_the_address_policy_applies_to_the_ecr_api_before_anything_connects(aws, monkeypatch, settings,
@@ -222,7 +223,7 @@ def test_the_address_policy_applies_to_the_ecr_api_before_anything_connects(aws,
     assert verdict.category == "blocked"
     assert failed_step(verdict).name == "Address policy"
     step = step_named(verdict, TOKEN_STEP)
-    assert not step.ok and "127.0.0.0/8" in step.detail
+    assert not step.ok and "127.0.0.0/8" in verdict.summary
     assert "ENDPOINT_DENY_NETWORKS" in step.hint and "AWS_ENDPOINT_URL_ECR" in step.hint
     assert api.seen == []
 
@@ -297,7 +298,8 @@ def test_endpoint_connect_to_cannot_route_the_ecr_api_around_the_deny_list(aws, 
 
     assert verdict.category == "blocked"
     assert failed_step(verdict).name == "Address policy"
-    assert f"the ECR API at {API_HOST} is not reachable" in step_named(verdict, TOKEN_STEP).detail
+    assert not step_named(verdict, TOKEN_STEP).ok
+    assert f"The ECR API at {API_HOST} is not reachable" in verdict.summary
     assert api.requests == []
 
 
@@ -317,7 +319,7 @@ def test_aws_json_errors_mean_what_moto_xml_errors_mean(aws, emulate, monkeypatc
 
     assert verdict.category == category
     step = failed_step(verdict)
-    assert step.name == TOKEN_STEP and words in step.detail
+    assert step.name == TOKEN_STEP and words in verdict.summary
     assert_nothing_leaks(verdict, aws.allowed.secret)
 
 

@@ -34,7 +34,7 @@ def test_it_authenticates_the_admin_user_with_an_access_token(acr):
 
     assert verdict.ok and verdict.category == "ok", verdict.as_json()
     assert verdict.summary == f"Authenticated as myacr via token service {REALM}."
-    assert step_named(verdict, f"Token from {REALM}").detail == f"token issued for service {ACR_HOST}"
+    assert step_named(verdict, f"Token from {REALM}").detail == f"Token issued for service {ACR_HOST}."
     assert acr.paths() == ["/v2/", "/oauth2/token", "/v2/"]
     _probe, token, v2 = acr.server.requests
     basic = base64.b64encode(f"myacr:{acr.admin_password}".encode()).decode()
@@ -57,10 +57,10 @@ def test_it_says_auth_with_acr_advice_when_the_secret_is_wrong(acr):
     assert verdict.category == "auth"
     step = failed_step(verdict)
     assert step.name == f"Token from {REALM}"
-    assert "401" in step.detail and f"“{acr.app_id}”" in step.detail
+    assert "401" in verdict.summary and f"“{acr.app_id}”" in verdict.summary
     assert "enable Admin user" in step.hint and "Service principal" in step.hint
     assert "AcrPull" in step.hint
-    assert step.hint in verdict.summary
+    assert step.hint in verdict.reason
     assert acr.issued == []
     assert "wrong-client-secret-3" not in shown(verdict)
 
@@ -76,12 +76,14 @@ def test_it_says_auth_when_the_admin_user_is_disabled(acr):
     assert acr.admin_password not in shown(verdict)
 
 
-def test_it_reports_anonymous_access_healthy_with_a_warning(acr):
+def test_a_registry_without_anonymous_pull_is_auth_without_credentials(acr):
     verdict = check_acr(acr)
 
-    assert verdict.ok and verdict.category == "ok"
-    assert verdict.warnings == ["Reachable; anonymous access is not allowed."]
-    assert acr.paths() == ["/v2/"]  # no token asked for without credentials
+    assert verdict.category == "auth" and not verdict.ok, verdict.as_json()
+    assert "requires credentials: anonymous access was refused" in verdict.summary
+    # The ACR advice is about wrong credentials: without any, the hint asks for them.
+    assert failed_step(verdict).hint.startswith("Enter the Access ID and Access Secret")
+    assert acr.paths() == ["/v2/", "/oauth2/token"]  # the anonymous token a pull would ask for
 
 
 def test_it_says_not_registry_with_the_login_server_when_the_url_is_another_azure_host(emulate):
@@ -95,7 +97,7 @@ def test_it_says_not_registry_with_the_login_server_when_the_url_is_another_azur
     assert verdict.category == "not_registry"
     step = failed_step(verdict)
     assert step.name == "GET https://myacr.azurewebsites.net/v2/"
-    assert "404" in step.detail
+    assert "404" in verdict.summary
     assert "login server, https://<registry name>.azurecr.io" in step.hint
     assert "https://myacr.azurewebsites.net" in step.hint
     assert "Acr-admin-password-1" not in shown(verdict)
@@ -107,6 +109,6 @@ def test_the_azure_portal_stops_at_input_without_any_request(acr):
     assert verdict.category == "invalid"
     step = failed_step(verdict)
     assert step.name == "Check input"
-    assert "login server" in step.detail and "https://myregistry.azurecr.io" in step.detail
+    assert "login server" in verdict.summary and "https://myregistry.azurecr.io" in verdict.summary
     assert acr.server.requests == []
     assert acr.admin_password not in shown(verdict)

@@ -43,7 +43,7 @@ def test_it_logs_in_then_authenticates_at_the_registry_with_a_personal_access_to
 
     assert verdict.ok and verdict.category == "ok", verdict.as_json()
     assert verdict.summary == f"Authenticated as jack via token service {REALM}."
-    assert step_named(verdict, "Docker Hub login").detail == "logged in as jack"
+    assert step_named(verdict, "Docker Hub login").detail == "Logged in as jack."
     assert step_named(verdict, f"GET {V2} (authenticated)").ok
     # Over the wire: the login's JSON, then the registry's own token flow with Basic.
     (login,) = hub.to(HUB_HOST)
@@ -66,7 +66,7 @@ def test_it_says_auth_at_the_login_step_and_never_reaches_the_registry(hub):
     assert verdict.category == "auth"
     step = failed_step(verdict)
     assert step.name == "Docker Hub login"
-    assert "Docker Hub rejected the Docker ID or password/access token" in step.detail
+    assert "it rejected the Docker ID or password/access token" in verdict.summary
     assert "“jack”" in step.hint and "personal access token" in step.hint
     assert hub.to(REGISTRY_HOST) == [] and hub.to(AUTH_HOST) == []
     assert "wrong-Hub-password-2" not in shown(verdict)
@@ -78,9 +78,10 @@ def test_it_reports_anonymous_access_healthy_with_an_anonymous_token(hub):
     assert verdict.ok and verdict.category == "ok", verdict.as_json()
     assert verdict.summary.startswith(f"Reachable anonymously via token service {REALM}")
     assert "public images only" in verdict.summary
-    assert verdict.warnings == []
+    assert verdict.warnings == ["No credentials: only public repositories can be pulled, and nothing "
+                                "can be pushed to this registry."]
     assert step_named(verdict, f"Token from {REALM}").ok
-    assert step_named(verdict, f"GET {V2} (anonymous token)").detail == "HTTP 200"
+    assert step_named(verdict, f"GET {V2} (anonymous token)").detail == "HTTP 200."
     assert hub.to(HUB_HOST) == []  # no login without credentials
     (token,) = hub.to(AUTH_HOST)
     assert "authorization" not in token.headers
@@ -95,7 +96,7 @@ def test_it_says_rate_limited_when_the_login_is_throttled(hub):
     assert verdict.category == "rate_limited"
     step = failed_step(verdict)
     assert step.name == "Docker Hub login"
-    assert "429" in step.detail and "Retry-After: 600" in step.detail
+    assert "429" in verdict.summary and "Retry-After: 600" in verdict.summary
     assert "wait and test again" in step.hint and "Save anyway" in step.hint
     assert hub.to(REGISTRY_HOST) == []
     assert hub.password not in shown(verdict)
@@ -125,7 +126,7 @@ def test_an_organization_access_token_stops_at_input_without_any_request(hub):
     assert verdict.category == "invalid"
     step = failed_step(verdict)
     assert step.name == "Check input"
-    assert "Docker Registry provider" in step.detail and "https://index.docker.io" in step.detail
+    assert "Docker Registry provider" in verdict.summary and "https://index.docker.io" in verdict.summary
     assert hub.server.requests == []
     assert "dckr_oat_Org-Token-For-Acme" not in shown(verdict)
 
@@ -145,10 +146,11 @@ def test_an_unreachable_auth_docker_io_fails_the_anonymous_check(emulate, settin
     assert verdict.category == "connect"
     assert failed_step(verdict).name == "TCP connect"
     step = step_named(verdict, f"Token from {REALM}")
-    assert not step.ok and f"the token service at {REALM} is not reachable" in step.detail
-    assert step.hint.startswith("This server must reach auth.docker.io")
+    assert not step.ok and f"The token service at {REALM} is not reachable" in verdict.summary
+    assert step.hint.startswith("This server must reach Docker Hub's fixed hosts")
+    assert "auth.docker.io" in step.hint
     assert "firewall" in step.hint and "HTTPS_PROXY" in step.hint
-    assert step.hint in verdict.summary
+    assert step.hint in verdict.reason
 
 
 def test_an_open_mirror_in_docker_hubs_place_is_healthy_anonymously(emulate):

@@ -31,7 +31,7 @@ def test_an_unresolvable_name_is_a_dns_failure():
     assert verdict.category == "dns"
     step = failed_step(verdict)
     assert step.name == "DNS"
-    assert "registry.nosuchhost.invalid cannot be resolved" in step.detail
+    assert "registry.nosuchhost.invalid cannot be resolved" in verdict.summary
     assert "registry.nosuchhost.invalid in Endpoint URL" in step.hint
 
 
@@ -45,7 +45,7 @@ def test_a_closed_port_is_a_connect_failure():
     assert verdict.category == "connect"
     step = failed_step(verdict)
     assert step.name == "TCP connect"
-    assert f"127.0.0.1:{port} refused the connection" in step.detail
+    assert f"The connection to 127.0.0.1:{port} was refused" in verdict.summary
     assert f"Check the port in Endpoint URL (127.0.0.1:{port})" in step.hint
 
 
@@ -55,7 +55,7 @@ def test_a_server_that_hangs_up_is_a_connect_failure(serve_raw):
     verdict = check(server.url)
 
     assert verdict.category == "connect"
-    assert "closed the connection without an HTTP answer" in failed_step(verdict).detail
+    assert "closed the connection without an HTTP answer" in verdict.summary
 
 
 def test_invalid_input_fails_before_any_network_step():
@@ -71,6 +71,6 @@ def test_an_unsupported_challenge_fails_in_the_v2_step(serve_http):
     assert verdict.category == "provider"
     step = failed_step(verdict)
     assert step.name == f"GET {server.url}/v2/"
-    assert "unsupported authentication scheme “negotiate”" in step.detail
+    assert "unsupported authentication scheme “negotiate”" in verdict.summary
     assert "Bearer or Basic" in step.hint
     assert ".." not in verdict.summary

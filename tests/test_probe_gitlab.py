@@ -38,9 +38,9 @@ def test_it_authenticates_at_the_realm_and_reports_the_token_scopes(gitlab):
     assert verdict.ok and verdict.category == "ok", verdict.as_json()
     assert verdict.warnings == []
     assert verdict.summary == f"Authenticated as jack via token service {REALM}."
-    assert step_named(verdict, "GitLab API host").detail == f"realm {REALM} → API https://{WEB_HOST}"
+    assert step_named(verdict, "GitLab API host").detail == f"Realm {REALM} → API https://{WEB_HOST}."
     scopes = step_named(verdict, "GitLab token scopes")
-    assert scopes.detail == "scopes: read_api, read_registry, write_registry"
+    assert scopes.detail == "Scopes: read_api, read_registry, write_registry."
     # Over the wire: Basic username:token at the realm, PRIVATE-TOKEN at the realm's host.
     jwt, token_self = gitlab.to(WEB_HOST)
     assert jwt.path == "/jwt/auth" and jwt.query == {"service": "container_registry"}
@@ -55,7 +55,7 @@ def test_it_warns_when_the_token_cannot_push(gitlab):
     verdict = check_gitlab(gitlab, "jack", PULL_ONLY_TOKEN)
 
     assert verdict.ok and verdict.category == "ok", verdict.as_json()
-    assert step_named(verdict, "GitLab token scopes").detail == "scopes: read_api, read_registry"
+    assert step_named(verdict, "GitLab token scopes").detail == "Scopes: read_api, read_registry."
     (warning,) = verdict.warnings
     assert "lacks the write_registry scope" in warning and "cannot push" in warning
     assert PULL_ONLY_TOKEN not in shown(verdict)
@@ -67,7 +67,7 @@ def test_it_says_auth_with_gitlab_advice_when_the_token_is_wrong(gitlab):
     assert verdict.category == "auth"
     step = failed_step(verdict)
     assert step.name == f"Token from {REALM}"
-    assert "401" in step.detail and "“jack”" in step.detail
+    assert "401" in verdict.summary and "“jack”" in verdict.summary
     assert "personal access token" in step.hint and "read_registry" in step.hint
     assert "not your GitLab password" in step.hint
     assert [r.path for r in gitlab.to(WEB_HOST)] == ["/jwt/auth"]  # no API call after a refusal
@@ -84,7 +84,7 @@ def test_it_says_the_web_url_is_not_the_registry_url(emulate):
     assert verdict.category == "not_registry"
     step = failed_step(verdict)
     assert step.name == "GitLab API host"
-    assert "without GitLab's Bearer challenge" in step.detail
+    assert "without GitLab's Bearer challenge" in verdict.summary
     assert step.hint.startswith("This is not a GitLab container registry URL: use the registry URL "
                                 "(e.g. https://registry.gitlab.com), not the GitLab web URL.")
     assert [r.path for r in web.server.requests] == ["/v2/", "/users/sign_in"]
@@ -112,7 +112,7 @@ def test_the_gitlab_com_web_url_stops_at_input_without_any_request(gitlab):
     assert verdict.category == "invalid"
     step = failed_step(verdict)
     assert step.name == "Check input"
-    assert "https://registry.gitlab.com" in step.detail
+    assert "https://registry.gitlab.com" in verdict.summary
     assert gitlab.server.requests == []
 
 
@@ -123,19 +123,23 @@ def test_unreadable_scopes_are_only_a_warning(gitlab, status):
     verdict = check_gitlab(gitlab, "jack", TOKEN)
 
     assert verdict.ok and verdict.category == "ok", verdict.as_json()
-    assert step_named(verdict, "GitLab token scopes").detail == f"HTTP {status}"
+    assert step_named(verdict, "GitLab token scopes").detail == f"HTTP {status}."
     (warning,) = verdict.warnings
     assert "scopes could not be read" in warning and "write_registry" in warning
     assert TOKEN not in shown(verdict)
 
 
-def test_it_reports_anonymous_access_healthy_with_a_warning_and_no_api_call(gitlab):
+def test_a_gitlab_registry_refusing_anonymous_access_is_auth_with_no_api_call(gitlab):
+    """The realm issues an anonymous token, but the registry refuses it: without
+    credentials the endpoint cannot pull (SPEC §7), so it is auth, not Healthy."""
     verdict = check_gitlab(gitlab)
 
-    assert verdict.ok and verdict.category == "ok"
-    assert verdict.warnings == ["Reachable; anonymous access is not allowed."]
+    assert verdict.category == "auth" and not verdict.ok, verdict.as_json()
+    assert "requires credentials: anonymous access was refused" in verdict.summary
+    assert failed_step(verdict).hint.startswith("Enter the Access ID and Access Secret")
     assert "GitLab token scopes" not in [s.name for s in verdict.steps]
-    assert gitlab.to(WEB_HOST) == []
+    # Only the anonymous token a pull asks for reached the GitLab host: no API call.
+    assert [(r.path, "authorization" in r.headers) for r in gitlab.to(WEB_HOST)] == [("/jwt/auth", False)]
 
 
 def test_a_relative_url_root_moves_the_api_with_the_realm(emulate):
@@ -147,7 +151,7 @@ def test_a_relative_url_root_moves_the_api_with_the_realm(emulate):
                     ca_pem=remote.server.ca_pem)
 
     assert verdict.ok, verdict.as_json()
-    assert step_named(verdict, "GitLab API host").detail.endswith("→ API https://gitlab.example.test/gitlab")
+    assert step_named(verdict, "GitLab API host").detail.endswith("→ API https://gitlab.example.test/gitlab.")
     assert [r.path for r in remote.to("gitlab.example.test")] == [
         "/gitlab/jwt/auth", "/gitlab/api/v4/personal_access_tokens/self",
     ]

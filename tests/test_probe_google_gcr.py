@@ -71,10 +71,10 @@ def test_it_says_auth_when_google_does_not_know_the_key(google):
     assert verdict.category == "auth"
     step = failed_step(verdict)
     assert step.name == "Token from https://gcr.io/v2/token"
-    assert "answered 401" in step.detail
+    assert "answered 401" in verdict.summary
     assert "someone-else@other-project.iam.gserviceaccount.com" in step.hint
     assert "Create a new JSON key" in step.hint and "whole service-account JSON key file" in step.hint
-    assert step.hint in verdict.summary
+    assert step.hint in verdict.reason
     assert_nothing_secret_shown(verdict, stranger, google)
 
 
@@ -87,7 +87,7 @@ def test_it_names_the_missing_role_and_the_project_when_the_account_may_not_pull
     assert verdict.category == "auth"
     step = failed_step(verdict)
     assert step.name == "Token from https://europe-west1-docker.pkg.dev/v2/token"
-    assert "answered 403" in step.detail
+    assert "answered 403" in verdict.summary
     assert "Storage Object Viewer / Artifact Registry Reader (pull) or Writer (push)" in step.hint
     assert "on project prod-images" in step.hint
     assert "no-roles@prod-images.iam.gserviceaccount.com" in step.hint
@@ -104,20 +104,21 @@ def test_it_asks_for_the_whole_file_when_google_cannot_parse_the_key(google):
     assert verdict.category == "auth"
     step = failed_step(verdict)
     assert step.name == "Token from https://gcr.io/v2/token"
-    assert "answered HTTP 400" in step.detail  # the body of an answer to the key is never quoted
+    assert "answered HTTP 400" in verdict.summary  # the body of an answer to the key is never quoted
     assert "Unable to parse json key" in step.hint
     assert "paste the whole service-account JSON key file" in step.hint
     assert_nothing_secret_shown(verdict, mangled, google)
 
 
 @pytest.mark.parametrize("access_id", ["", "_json_key"])
-def test_it_checks_public_gcr_anonymously_with_a_warning(google, access_id):
+def test_it_checks_public_gcr_with_an_anonymous_token(google, access_id):
     target = Target("google-gcr", "https://gcr.io", access_id, "", ca_certificate=google.server.ca_pem)
 
     verdict = run_check(target)
 
     assert verdict.ok and verdict.category == "ok", verdict.as_json()
-    assert verdict.warnings == ["Reachable; anonymous access is not allowed."]
-    assert "only public images" in verdict.summary
-    assert [r.path for r in google.server.requests] == ["/v2/"]
-    assert "authorization" not in google.server.requests[0].headers
+    assert verdict.warnings == ["No credentials: only public repositories can be pulled, and nothing "
+                                "can be pushed to this registry."]
+    assert "only public repositories can be pulled" in verdict.summary
+    assert [r.path for r in google.server.requests] == ["/v2/", "/v2/token", "/v2/"]
+    assert "authorization" not in google.server.requests[1].headers  # an anonymous token

@@ -43,9 +43,9 @@ def test_it_authenticates_a_robot_account_through_the_token_service(harbor):
     assert verdict.summary == (
         f"Authenticated as robot$ci via token service {URL}/service/token (Harbor API v2.0)."
     )
-    assert step_named(verdict, VERSION_STEP).detail == "Harbor API v2.0"
+    assert step_named(verdict, VERSION_STEP).detail == "Harbor API v2.0."
     assert step_named(verdict, f"Token from {URL}/service/token").detail == (
-        "token issued for service harbor-registry"
+        "Token issued for service harbor-registry."
     )
     # Harbor's own sequence: version, probe, token (with Basic), authenticated /v2/.
     assert harbor.paths() == ["/api/version", "/v2/", "/service/token", "/v2/"]
@@ -63,7 +63,7 @@ def test_it_says_auth_at_the_token_step_when_the_robot_secret_is_wrong(harbor):
     assert verdict.category == "auth"
     step = failed_step(verdict)
     assert step.name == f"Token from {URL}/service/token"
-    assert "401" in step.detail and "“robot$ci”" in step.detail
+    assert "401" in verdict.summary and "“robot$ci”" in verdict.summary
     assert "Access ID and Access Secret" in step.hint and HARBOR_HOST in step.hint
     # /api/version does not refuse wrong credentials (Harbor falls back to anonymous).
     assert step_named(verdict, VERSION_STEP).ok
@@ -71,12 +71,17 @@ def test_it_says_auth_at_the_token_step_when_the_robot_secret_is_wrong(harbor):
     assert "wrong-robot-secret-9" not in shown(verdict)
 
 
-def test_it_reports_anonymous_access_healthy_with_a_warning(harbor):
+def test_anonymous_access_refused_by_harbor_is_auth(harbor):
+    """Harbor issues an anonymous token, but its /v2/ refuses it: an endpoint without
+    credentials cannot pull (SPEC §7), so it is never a green Healthy."""
     verdict = check_harbor(harbor)
 
-    assert verdict.ok and verdict.category == "ok"
-    assert verdict.warnings == ["Reachable; anonymous access is not allowed."]
-    assert verdict.summary.endswith("anonymous access is not allowed (Harbor API v2.0).")
+    assert verdict.category == "auth" and verdict.status == "unhealthy", verdict.as_json()
+    assert verdict.summary == (f"The registry at {HARBOR_HOST} requires credentials: anonymous access "
+                               "was refused.")
+    step = failed_step(verdict)
+    assert step.name == f"GET {URL}/v2/ (anonymous token)"
+    assert step.hint.startswith("Enter the Access ID and Access Secret")
     assert all("authorization" not in r.headers or not r.headers["authorization"].startswith("Basic")
                for r in harbor.server.requests)
     # Like a pull, the anonymous check asks the token service: an unreachable realm shows here.
@@ -94,11 +99,11 @@ def test_it_names_the_external_url_when_the_token_realm_is_unreachable(harbor):
     assert verdict.category == "connect"
     assert failed_step(verdict).name == "TCP connect"  # the realm's own pre-flight
     step = step_named(verdict, f"Token from {realm}")
-    assert not step.ok and f"the token service at {realm} is not reachable from here" in step.detail
+    assert not step.ok
     assert step.hint.startswith("Check the remote Harbor's external URL")
     assert "hostname/external_url in harbor.yml" in step.hint and URL in step.hint
-    assert f"the token service at {realm} is not reachable" in verdict.summary
-    assert "Check the remote Harbor's external URL" in verdict.summary
+    assert f"The token service at {realm} is not reachable from here" in verdict.summary
+    assert "Check the remote Harbor's external URL" in verdict.reason
     assert harbor.password not in shown(verdict)
 
 
@@ -115,7 +120,7 @@ def test_it_names_the_external_url_when_the_realm_drops_the_port(harbor, setting
     assert verdict.category == "connect"
     step = step_named(verdict, f"Token from {URL}/service/token")
     assert not step.ok
-    assert f"the token service at {URL}/service/token is not reachable" in step.detail
+    assert f"The token service at {URL}/service/token is not reachable" in verdict.summary
     assert "Check the remote Harbor's external URL" in step.hint
     assert f"this endpoint uses {URL}:8443" in step.hint
 
@@ -132,7 +137,7 @@ def test_it_says_not_registry_when_api_version_is_not_harbors(harbor, reply):
     assert verdict.category == "not_registry"
     step = failed_step(verdict)
     assert step.name == VERSION_STEP
-    assert "not with Harbor's version JSON" in step.detail
+    assert "not with Harbor's version JSON" in verdict.summary
     assert "external URL" in step.hint and "Docker Registry provider" in step.hint
     assert harbor.paths() == ["/api/version"]  # stops at the first failure
     assert harbor.password not in shown(verdict)
@@ -156,6 +161,6 @@ def test_it_says_rate_limited_when_the_token_service_answers_429(harbor):
     assert verdict.category == "rate_limited"
     step = failed_step(verdict)
     assert step.name == f"Token from {URL}/service/token"
-    assert "429" in step.detail and "Retry-After: 30" in step.detail
+    assert "429" in verdict.summary and "Retry-After: 30" in verdict.summary
     assert "wait and test again" in step.hint and HARBOR_HOST in step.hint
     assert harbor.password not in shown(verdict)

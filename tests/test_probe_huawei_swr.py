@@ -59,7 +59,7 @@ def test_the_sk_instead_of_the_login_key_is_auth_explaining_the_login_key(swr):
     assert step.name == f"Token from {URL}{TOKEN_PATH}"
     assert "<region>@<AK>" in step.hint
     assert "login key generated from the AK/SK" in step.hint and "not the SK itself" in step.hint
-    assert "<region>@<AK>" in verdict.summary
+    assert "<region>@<AK>" in verdict.reason
     assert_nothing_leaks(verdict, region, SK)
 
 
@@ -75,15 +75,15 @@ def test_a_wrong_key_behind_basic_auth_is_auth_with_the_same_hint(swr):
     assert_nothing_leaks(verdict, region, "0" * 64)
 
 
-def test_anonymous_is_healthy_with_the_warning(swr):
+def test_anonymous_access_refused_by_swr_is_auth(swr):
     region, emulator = swr()
 
     verdict = swr_check(emulator)
 
-    assert verdict.ok, verdict.as_json()
-    assert verdict.category == "ok"
-    assert verdict.warnings == ["Reachable; anonymous access is not allowed."]
-    assert [r.path for r in emulator.requests] == ["/v2/"]
+    assert verdict.category == "auth" and not verdict.ok, verdict.as_json()
+    assert "requires credentials: anonymous access was refused" in verdict.summary
+    assert failed_step(verdict).hint.startswith("Enter the Access ID and Access Secret")
+    assert [r.path for r in emulator.requests] == ["/v2/", TOKEN_PATH]
     assert all("authorization" not in r.headers for r in emulator.requests)
 
 
@@ -95,5 +95,5 @@ def test_a_login_user_without_region_is_invalid_before_any_request(swr):
     assert verdict.category == "invalid"
     step = failed_step(verdict)
     assert step.name == "Check input"
-    assert "<region>@<AK>" in step.detail
+    assert "<region>@<AK>" in verdict.summary
     assert emulator.requests == []

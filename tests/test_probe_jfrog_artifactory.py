@@ -41,7 +41,8 @@ def test_it_pings_artifactory_then_logs_in_at_the_base_url(artifactory):
     verdict = check(artifactory, "deployer", api_key)
 
     assert verdict.ok and verdict.category == "ok", verdict.as_json()
-    assert step_named(verdict, "Artifactory ping").detail == "Artifactory is up (api/system/ping answered OK)"
+    assert step_named(verdict, "Artifactory ping").detail == (
+        "Artifactory is up (api/system/ping answered OK).")
     names = [s.name for s in verdict.steps]
     assert names[-4:] == ["Artifactory ping", f"GET {BASE}/v2/", f"Token from {BASE}/v2/token",
                           f"GET {BASE}/v2/ (authenticated)"]
@@ -61,7 +62,7 @@ def test_it_says_auth_at_the_token_step_when_the_password_is_wrong(artifactory):
     assert verdict.category == "auth"
     step = failed_step(verdict)
     assert step.name == f"Token from {BASE}/v2/token"
-    assert "answered 401" in step.detail and "“deployer”" in step.detail
+    assert "answered 401" in verdict.summary and "“deployer”" in verdict.summary
     assert "Access ID and Access Secret for acme.jfrog.io" in step.hint
     assert_nothing_secret_shown(verdict, artifactory, "an-old-api-key-123")
 
@@ -75,13 +76,13 @@ def test_it_names_the_base_url_and_the_other_access_methods_on_a_404_at_v2(artif
     assert verdict.category == "not_registry"
     step = failed_step(verdict)
     assert step.name == f"GET {BASE}/v2/"
-    assert "answered 404" in step.detail
+    assert "answered 404" in verdict.summary
     assert step.hint == (
         "Artifactory answered 404 at /v2/: enter the Artifactory base URL (e.g. https://acme.jfrog.io); "
         "if your Artifactory uses the subdomain or port access method, use the Docker Registry "
         "provider with the repository's own URL."
     )
-    assert step.hint in verdict.summary
+    assert step.hint in verdict.reason
     assert step_named(verdict, "Artifactory ping").ok
     assert_nothing_secret_shown(verdict, artifactory, api_key)
 
@@ -108,17 +109,18 @@ def test_it_only_warns_when_the_ping_is_not_found(artifactory):
     verdict = check(artifactory, "deployer", api_key)
 
     assert verdict.ok, verdict.as_json()
-    assert step_named(verdict, "Artifactory ping").detail == "HTTP 404"
+    assert step_named(verdict, "Artifactory ping").detail == "HTTP 404."
     assert verdict.warnings == [
-        f"{BASE}/artifactory/api/system/ping answered HTTP 404, not OK: {BASE} may not be the "
+        f"The server at {BASE}/artifactory/api/system/ping answered HTTP 404, not OK: {BASE} may not be the "
         "Artifactory base URL; the registry check decides."
     ]
 
 
-def test_it_is_healthy_with_a_warning_anonymously(artifactory):
+def test_anonymous_access_refused_by_artifactory_is_auth(artifactory):
     verdict = check(artifactory)
 
-    assert verdict.ok and verdict.category == "ok", verdict.as_json()
-    assert verdict.warnings == ["Reachable; anonymous access is not allowed."]
-    assert [r.path for r in artifactory.server.requests] == ["/artifactory/api/system/ping", "/v2/"]
+    assert verdict.category == "auth" and not verdict.ok, verdict.as_json()
+    assert "requires credentials: anonymous access was refused" in verdict.summary
+    assert [r.path for r in artifactory.server.requests] == [
+        "/artifactory/api/system/ping", "/v2/", "/v2/token"]
     assert not any("authorization" in r.headers for r in artifactory.server.requests)

@@ -66,7 +66,7 @@ def test_a_malformed_setting_is_named(name, value, settings):
     verdict = check("http://127.0.0.1:9")
 
     assert verdict.category == "invalid"
-    assert name in failed_step(verdict).detail and name in failed_step(verdict).hint
+    assert name in verdict.summary and name in failed_step(verdict).hint
 
 
 # Proxies ------------------------------------------------------------------------------------
@@ -133,5 +133,5 @@ def test_it_reaches_an_ipv6_literal(serve_http):
     verdict = check(server.url)
 
     assert verdict.ok, verdict.as_json()
-    assert step_named(verdict, "TCP connect").detail == f"connected to [::1]:{server.port}"
+    assert step_named(verdict, "TCP connect").detail == f"Connected to [::1]:{server.port}."
     assert server.seen[0].headers["Host"] == f"[::1]:{server.port}"

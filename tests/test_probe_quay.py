@@ -65,7 +65,7 @@ def test_it_checks_the_oauth2_token_against_the_quay_api(quay):
 
     assert verdict.ok, verdict.as_json()
     step = step_named(verdict, "Quay API token")
-    assert step.ok and step.detail == "API user jack"
+    assert step.ok and step.detail == "API user jack."
     assert verdict.steps[-1] is step
     assert "The Quay API accepts the oauth2_token (user jack)." in verdict.summary
     api = [r for r in quay.server.requests if r.path == "/api/v1/user/"]
@@ -81,7 +81,7 @@ def test_it_says_auth_at_the_token_step_when_the_docker_cli_password_is_wrong(qu
     assert verdict.category == "auth"
     step = failed_step(verdict)
     assert step.name == "Token from https://quay.io/v2/auth"
-    assert "“jack”" in step.detail
+    assert "“jack”" in verdict.summary
     assert "Access ID and Access Secret for quay.io" in step.hint
     assert not any(r.path.startswith("/api/") for r in quay.server.requests)
     assert_nothing_secret_shown(verdict, secret, quay)
@@ -95,7 +95,7 @@ def test_it_says_auth_at_the_quay_api_step_when_the_oauth2_token_is_refused(quay
     assert verdict.category == "auth"
     step = failed_step(verdict)
     assert step.name == "Quay API token"
-    assert step.detail == "https://quay.io/api/v1/user/ answered 401"
+    assert verdict.summary == "The Quay API at https://quay.io/api/v1/user/ answered 401."
     assert "oauth2_token is not accepted by the Quay API" in step.hint
     assert "needed only to create organizations automatically" in step.hint
     # The registry login itself worked before the API step.
@@ -115,9 +115,11 @@ def test_it_accepts_a_robot_account(quay):
 
 
 @pytest.mark.parametrize("access_id", ["", "json_file"])
-def test_it_checks_anonymously_with_a_warning_when_the_secret_is_empty(quay, access_id):
+def test_it_checks_with_an_anonymous_token_when_the_secret_is_empty(quay, access_id):
     verdict = run_check(Target("quay", "https://quay.io", access_id, "", ca_certificate=quay.server.ca_pem))
 
     assert verdict.ok and verdict.category == "ok", verdict.as_json()
-    assert verdict.warnings == ["Reachable; anonymous access is not allowed."]
-    assert [r.path for r in quay.server.requests] == ["/v2/"]
+    assert verdict.warnings == ["No credentials: only public repositories can be pulled, and nothing "
+                                "can be pushed to this registry."]
+    assert "only public repositories can be pulled" in verdict.summary
+    assert [r.path for r in quay.server.requests] == ["/v2/", "/v2/auth", "/v2/"]

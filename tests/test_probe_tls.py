@@ -23,7 +23,7 @@ def test_it_fails_tls_for_a_certificate_from_an_unknown_ca(registry_tls):
     assert verdict.category == "tls"
     step = failed_step(verdict)
     assert step.name == "TLS"
-    assert "is not trusted (issued by " in step.detail and "O=harborreg test CA" in step.detail
+    assert "is not trusted (issued by " in verdict.summary and "O=harborreg test CA" in verdict.summary
     assert "into CA Certificate" in step.hint
     # The check stopped before any HTTP request carried the credentials.
     assert not any(s.name.startswith("GET ") for s in verdict.steps)
@@ -78,7 +78,7 @@ def test_it_names_the_hosts_a_certificate_is_valid_for(registry_tls_wrong_name):
     assert verdict.category == "tls"
     step = failed_step(verdict)
     assert step.name == "TLS"
-    assert "is not valid for 127.0.0.1" in step.detail
+    assert "is not valid for 127.0.0.1" in verdict.summary
     assert "It is valid for other.example.test" in step.hint
     assert "Endpoint URL" in step.hint
 
@@ -89,7 +89,7 @@ def test_it_says_when_a_certificate_expired(registry_tls_expired):
     assert verdict.category == "tls"
     step = failed_step(verdict)
     assert step.name == "TLS"
-    assert "expired on 20" in step.detail
+    assert "expired on 20" in verdict.summary
     assert "Renew the certificate of the registry at 127.0.0.1" in step.hint
 
 
@@ -135,7 +135,7 @@ def test_connect_to_does_not_make_a_wrong_name_valid(registry_tls, settings):
     verdict = check("https://wrong.example.test", ca_pem=registry_tls.ca_pem)
 
     assert verdict.category == "tls"
-    assert "is not valid for wrong.example.test" in failed_step(verdict).detail
+    assert "is not valid for wrong.example.test" in verdict.summary
     assert "registry.example.test" in failed_step(verdict).hint
 
 
@@ -158,7 +158,7 @@ def test_it_says_when_an_https_url_points_at_a_plain_http_port(registry_open):
 
     assert verdict.category == "tls"
     step = failed_step(verdict)
-    assert step.name == "TLS" and "does not speak TLS" in step.detail
+    assert step.name == "TLS" and "does not speak TLS" in verdict.summary
     assert "http://" in step.hint
 
 

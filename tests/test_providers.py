@@ -193,7 +193,8 @@ def test_it_suggests_gcr_and_artifact_registry():
                 "not been tested",
                 "schema 1",
                 "json_file",
-                "keep Access ID and Access Secret empty",
+                # The seed's "keep Access ID and Access Secret empty", for a fixed Access ID:
+                "without authorization, leave the Access Secret empty",
                 "oauth2_token is optional",
                 "create organizations automatically",
                 "account_name is your login name",
@@ -544,10 +545,10 @@ def test_it_needs_an_access_id_with_a_secret(key):
     [
         ("harbor", "https://harbor.example.com/harbor/projects/3", "enter the Harbor address only"),
         ("docker-registry", "https://hub.docker.com", "https://index.docker.io"),
-        ("docker-registry", "https://registry.example.com/v2", "/v2/ is added automatically"),
+        ("docker-registry", "https://registry.example.com/v2/_catalog", "the check adds /v2/ itself"),
         ("gitlab", "https://gitlab.com", "https://registry.gitlab.com"),
         ("azure-acr", "https://portal.azure.com", "login server"),
-        ("quay", "https://quay.io/v2", "/v2/ is added automatically"),
+        ("quay", "https://quay.io/v2/acme/app", "repositories are chosen in replication rules"),
     ],
 )
 def test_it_explains_common_url_mistakes(key, url, expected):

@@ -135,7 +135,7 @@ def test_test_connection_answers_json(owner_client, recording_registry):
 def test_test_connection_renders_the_diagnosis_without_javascript(owner_client):
     response = owner_client.post("/registries/test/", form_data(access_id="ci", access_secret=CANARY))
     html = response.content.decode()
-    assert "Connection failed" in html and "127.0.0.1:9 refused the connection" in html
+    assert "Connection failed" in html and "The connection to 127.0.0.1:9 was refused" in html
     assert "Check the port in Endpoint URL" in html  # the hint
     assert CANARY not in html
     assert not Registry.objects.exists()
@@ -368,11 +368,13 @@ def test_ecr_with_a_changed_url_is_not_tested_with_the_servers_own_identity(owne
 
 
 def test_save_anyway_belongs_to_the_test_that_failed(owner_client, recording_registry):
-    html = owner_client.post("/registries/new/", form_data(url="http://127.0.0.1:9")).content.decode()
+    login = {"access_id": recording_registry.username, "access_secret": recording_registry.password}
+    html = owner_client.post("/registries/new/",
+                             form_data(url="http://127.0.0.1:9", **login)).content.decode()
     verdict = re.search(r'name="verdict" value="([^"]+)"', html).group(1)
     # The same token with another URL: that URL is tested instead of saved untested.
     response = owner_client.post("/registries/new/", form_data(
-        url=recording_registry.url, verdict=verdict, action="save_anyway",
+        url=recording_registry.url, verdict=verdict, action="save_anyway", **login,
     ), follow=True)
     assert recording_registry.requests, "the other URL was tested"
     registry = Registry.objects.get()

@@ -17,11 +17,11 @@ from django.core.exceptions import ValidationError
 from endpoints.probe.errors import LocalResourceError, OutboundError, StepFailed
 from endpoints.probe.http import REDACTED, OutboundClient, encoded_forms
 from endpoints.probe.preflight import run_preflight
-from endpoints.probe.result import Category, StepResult, Verdict
+from endpoints.probe.result import Category, StepResult, Verdict, as_sentence
 from endpoints.probe.target import Target
 from endpoints.validation import (
     check_access_secret_length,
-    normalize_endpoint_url,
+    read_endpoint_url,
     validate_ca_certificate,
 )
 
@@ -90,25 +90,27 @@ class Probe:
         if self.remaining() <= 0:
             failure = StepFailed(
                 Category.TIMEOUT,
-                f"the whole test took longer than ENDPOINT_TEST_DEADLINE ({self.deadline_s:g} s)",
-                "The remote is too slow to answer: check its load and the network path, or "
-                "raise ENDPOINT_TEST_DEADLINE.",
+                f"The whole test took longer than its {self.deadline_s:g} s",
+                "The remote is too slow to answer: check its load and the network path, or ask "
+                "the operator of this server to raise ENDPOINT_TEST_DEADLINE (a server setting).",
             )
-            self._add(name, False, started, 0.0, failure.detail, failure.hint)
+            self._add(name, False, started, 0.0, "", failure.hint)
             failure.recorded = True
             raise failure
         recorder = StepRecorder()
         self._nested_s.append(0.0)
         try:
             yield recorder
+        # A failed step shows what was seen there (recorder.detail, e.g. "HTTP 401") and
+        # what to do; what went wrong is the verdict's summary, said once.
         except OutboundError as exc:
             failure = StepFailed(exc.category, exc.detail, exc.hint)
-            self._add(name, False, started, self._nested_s[-1], exc.detail, exc.hint)
+            self._add(name, False, started, self._nested_s[-1], recorder.detail, exc.hint)
             failure.recorded = True
             raise failure from None
         except StepFailed as exc:
             if not exc.recorded:
-                self._add(name, False, started, self._nested_s[-1], exc.detail, exc.hint)
+                self._add(name, False, started, self._nested_s[-1], recorder.detail, exc.hint)
                 exc.recorded = True
             raise
         else:
@@ -121,7 +123,8 @@ class Probe:
     def _add(self, name: str, ok: bool, started: float, nested_s: float, detail: str,
              hint: str = "") -> None:
         ms = int((time.monotonic() - started - nested_s) * 1000)
-        self.steps.append(StepResult(name, ok, max(ms, 0), self.scrub(detail), self.scrub(hint)))
+        self.steps.append(StepResult(name, ok, max(ms, 0), as_sentence(self.scrub(detail)),
+                                     as_sentence(self.scrub(hint))))
 
     def revise(self, failure: StepFailed, *, category: str | None = None, hint: str | None = None) -> None:
         """A provider re-words a failure the shared flow reported: the failure and the step
@@ -132,7 +135,7 @@ class Probe:
             failure.hint = hint
             failed = next((step for step in reversed(self.steps) if not step.ok), None)
             if failed is not None:
-                failed.hint = self.scrub(hint)
+                failed.hint = as_sentence(self.scrub(hint))
 
     @contextmanager
     def advice(self, **hints: str) -> Iterator[None]:
@@ -142,12 +145,12 @@ class Probe:
             yield
         except StepFailed as failure:
             hint = hints.get(str(failure.category))
-            if hint:
+            if hint and not failure.hint_is_final:
                 self.revise(failure, hint=hint)
             raise
 
     def warn(self, message: str) -> None:
-        self.warnings.append(self.scrub(message))
+        self.warnings.append(as_sentence(self.scrub(message)))
 
     def succeed(self, summary: str) -> None:
         self.summary = summary
@@ -155,16 +158,12 @@ class Probe:
     def verdict(self, failure: StepFailed | None = None) -> Verdict:
         elapsed = int((time.monotonic() - self.started) * 1000)
         if failure is None:
-            return Verdict(
-                True, Category.OK, self.scrub(self.summary or "Connection tested successfully."),
-                self.steps, elapsed, self.warnings,
-            )
-        summary = failure.detail
-        if failure.hint:
-            summary = f"{failure.detail.rstrip('.')}. {failure.hint}"
-        return Verdict(
-            False, str(failure.category), self.scrub(summary), self.steps, elapsed, self.warnings
-        )
+            summary = as_sentence(self.scrub(self.summary or "Connection tested successfully."))
+            return Verdict(True, Category.OK, summary, self.steps, elapsed, self.warnings)
+        summary = as_sentence(self.scrub(failure.detail))
+        reason = f"{summary} {as_sentence(self.scrub(failure.hint))}".strip()
+        return Verdict(False, str(failure.category), summary, self.steps, elapsed, self.warnings,
+                       reason)
 
 
 def check_input(target: Target) -> list[str]:
@@ -177,7 +176,7 @@ def check_input(target: Target) -> list[str]:
     except UnknownProvider:
         return [f"Unknown provider “{target.provider}”."]
     try:
-        url = normalize_endpoint_url(target.url)
+        url = read_endpoint_url(target.url).url
         check_access_secret_length(target.access_secret)  # before any provider parses it
     except ValidationError as exc:
         return list(exc.messages)
@@ -208,12 +207,13 @@ def _run(probe: Probe, target: Target) -> Verdict:
             problems = check_input(target)
             if problems:
                 raise StepFailed(
-                    Category.INVALID, " ".join(problems), "Correct the form and test again."
+                    Category.INVALID, " ".join(problems), "Correct the endpoint's settings and test again."
                 )
-            step.detail = "provider rules passed"
+            endpoint_url = read_endpoint_url(target.url)
+            step.detail = " ".join(["Provider rules passed.", *endpoint_url.notes])
         normalized = Target(
             provider=target.provider,
-            url=normalize_endpoint_url(target.url),
+            url=endpoint_url.url,
             access_id=target.access_id,
             access_secret=target.access_secret,
             verify_remote_cert=target.verify_remote_cert,
@@ -231,7 +231,7 @@ def _run(probe: Probe, target: Target) -> Verdict:
         return probe.verdict(
             StepFailed(
                 Category.PROVIDER,
-                f"the check stopped on an internal error ({type(exc).__name__})",
+                f"The check stopped on an internal error ({type(exc).__name__})",
                 "This is a harborreg bug; the server log has the error type.",
             )
         )

@@ -37,6 +37,9 @@ class StepFailed(Exception):
         self.hint = hint
         self.status = status  # the HTTP status behind the failure, when there is one
         self.recorded = False
+        # Set when no provider advice fits (an anonymous refusal: "enter the credentials"),
+        # so Probe.advice leaves the hint as it is.
+        self.hint_is_final = False
 
 
 class LocalResourceError(Exception):

@@ -116,17 +116,28 @@ def looks_like_registry(response: Response) -> bool:
     return response.json() is not None
 
 
+def display_host(url: str) -> str:
+    """host[:port] of a URL as people write it: an IPv6 address in brackets."""
+    return urlsplit(url).netloc.rpartition("@")[2]
+
+
+def about(what: str) -> str:
+    """The subject of a sentence about `what` (a URL, or words like "the token service …")."""
+    return f"The server at {what}" if what.startswith(("http://", "https://")) else what
+
+
 def status_failure(response: Response, what: str, has_credentials: bool,
                    username: str = "") -> StepFailed:
     """The failure for a non-2xx answer from `what` (a URL or "the token service …")."""
     code = response.status
-    host = urlsplit(response.url).netloc
+    host = display_host(response.url)
+    subject = about(what)
     if code == 429:
         retry = response.headers.get("Retry-After", "")
         return StepFailed(
             Category.RATE_LIMITED,
-            f"{what} answered 429 Too Many Requests" + (f" (Retry-After: {retry})" if retry else ""),
-            f"{host} is rate-limiting this server: wait and test again, or use an account "
+            f"{subject} answered 429 Too Many Requests" + (f" (Retry-After: {retry})" if retry else ""),
+            f"The registry at {host} is rate-limiting this server: wait and test again, or use an account "
             "with a higher pull limit.",
             status=code,
         )
@@ -135,15 +146,17 @@ def status_failure(response: Response, what: str, has_credentials: bool,
         verb = "rejected" if code == 401 else "accepted but refused access for"
         return StepFailed(
             Category.AUTH,
-            f"{what} answered {code}: it {verb} the credentials of {account}",
+            f"{subject} answered {code}: it {verb} the credentials of {account}",
             f"Check Access ID and Access Secret for {host} (a rotated password or an expired "
             "token is the usual cause) and that the account may pull from this registry.",
             status=code,
         )
+    if code in (401, 403):
+        return anonymous_refused(response.url, code)
     if code == 404:
         return StepFailed(
             Category.NOT_REGISTRY,
-            f"{what} answered 404 Not Found",
+            f"{subject} answered 404 Not Found",
             f"No registry API answers at {response.url}: check that Endpoint URL is the "
             "registry's address (not its web page or a repository path).",
             status=code,
@@ -151,35 +164,50 @@ def status_failure(response: Response, what: str, has_credentials: bool,
     excerpt = response.excerpt()
     if code == 400 and "HTTPS server" in excerpt:
         return StepFailed(
-            Category.HTTP, f"{what} answered 400: the port speaks HTTPS",
+            Category.HTTP, f"{subject} answered 400: the port speaks HTTPS",
             f"Write https:// instead of http:// in Endpoint URL for {host}.",
             status=code,
         )
     return StepFailed(
         Category.HTTP,
-        f"{what} answered HTTP {code}" + (f": {excerpt}" if excerpt else ""),
+        f"{subject} answered HTTP {code}" + (f": {excerpt}" if excerpt else ""),
         f"The registry at {host} answered with an error: check its health and logs.",
         status=code,
     )
 
 
+def anonymous_refused(url: str, status: int | None = None) -> StepFailed:
+    """No credentials, and the registry (or its token service) refused anonymous access:
+    the endpoint cannot pull as configured (SPEC §7)."""
+    failure = StepFailed(
+        Category.AUTH,
+        f"The registry at {display_host(url)} requires credentials: anonymous access was refused",
+        "Enter the Access ID and Access Secret of an account that may pull from this registry.",
+        status=status,
+    )
+    failure.hint_is_final = True
+    return failure
+
+
 def check_registry_v2(probe: Probe, target: Target, base_url: str, *,
                       username: str | None = None, password: str | None = None,
-                      hints: Mapping[str, str] | None = None,
-                      anonymous_token: bool = False) -> Challenge | None:
+                      hints: Mapping[str, str] | None = None) -> Challenge | None:
     """GET <base>/v2/, follow its challenge with the credentials, retry authenticated.
 
-    `hints` maps a category to the provider's own advice for a failure of that category
-    (e.g. {"auth": "Use the RAM AccessKey, not the docker login"}). With `anonymous_token`,
-    an anonymous check still fetches a token when challenged, as pulls would: this proves
-    the token service is reachable. Returns the challenge the registry sent, if any.
+    Without credentials it asks as an anonymous pull would: a Basic challenge, or a token
+    service that refuses an anonymous token, or a registry that refuses that token, is
+    `auth` (the endpoint cannot pull); an anonymous token that works is Healthy for public
+    repositories. `hints` maps a category to the provider's own advice for a failure of
+    that category (e.g. {"auth": "Use the RAM AccessKey, not the docker login"}); it does
+    not replace the anonymous refusal's "enter the credentials". Returns the challenge the
+    registry sent, if any.
     """
     with probe.advice(**(hints or {})):
-        return _check_registry_v2(probe, target, base_url, username, password, anonymous_token)
+        return _check_registry_v2(probe, target, base_url, username, password)
 
 
 def _check_registry_v2(probe: Probe, target: Target, base_url: str, username: str | None,
-                       password: str | None, anonymous_token: bool) -> Challenge | None:
+                       password: str | None) -> Challenge | None:
     username = target.access_id if username is None else username
     password = target.access_secret if password is None else password
     has_credentials = bool(username or password)
@@ -192,9 +220,9 @@ def _check_registry_v2(probe: Probe, target: Target, base_url: str, username: st
             if not looks_like_registry(response):
                 raise StepFailed(
                     Category.NOT_REGISTRY,
-                    f"{v2_url} answered {response.status} but not like a registry "
+                    f"The server at {v2_url} answered {response.status} but not like a registry "
                     "(no Docker-Distribution-API-Version header, no JSON body)",
-                    f"{base_url} serves something else, often a web page or a login portal: "
+                    f"The address {base_url} serves something else, often a web page or a login portal: "
                     "enter the registry's own address in Endpoint URL.",
                 )
             if has_credentials:
@@ -205,29 +233,20 @@ def _check_registry_v2(probe: Probe, target: Target, base_url: str, username: st
             probe.succeed(f"Reachable: {v2_url} answers without authentication.")
             return None
         challenge = parse_challenge(response.headers.get("WWW-Authenticate", ""))
-        anonymous_bearer = anonymous_token and challenge is not None and challenge.scheme == "bearer"
-        if response.status in (401, 403) and not has_credentials and not anonymous_bearer:
-            step.detail = f"HTTP {response.status} (authentication required)"
-            probe.warn("Reachable; anonymous access is not allowed.")
-            probe.succeed(f"Reachable: {v2_url} answers; anonymous access is not allowed.")
-            return challenge
         if response.status != 401 or challenge is None:
             raise status_failure(response, v2_url, has_credentials, username)
         step.detail = f"HTTP 401, {challenge.scheme.capitalize()} challenge"
         if challenge.scheme not in ("bearer", "basic"):
             raise StepFailed(
                 Category.PROVIDER,
-                f"the registry asks for the unsupported authentication scheme “{challenge.scheme}”",
+                f"The registry asks for the unsupported authentication scheme “{challenge.scheme}”",
                 f"Registries speak Bearer or Basic: check that {base_url} is a registry.",
             )
+        if challenge.scheme == "basic" and not has_credentials:
+            raise anonymous_refused(v2_url, response.status)
 
     if challenge.scheme == "bearer":
         token = fetch_bearer_token(probe, v2_url, challenge, username, password)
-        if token is None:  # an anonymous token was refused: reachable, but not anonymously
-            probe.warn("Reachable; anonymous access is not allowed.")
-            probe.succeed(f"Reachable: {v2_url} and its token service answer; anonymous access "
-                          "is not allowed.")
-            return challenge
         authorization = f"Bearer {token}"
         via = f"token service {challenge.realm}"
     else:
@@ -240,33 +259,31 @@ def _check_registry_v2(probe: Probe, target: Target, base_url: str, username: st
         else:
             response = probe.http.request("GET", v2_url, auth=(username, password))
         step.detail = f"HTTP {response.status}"
-        if response.status in (401, 403) and not has_credentials:
-            probe.warn("Reachable; anonymous access is not allowed.")
-            probe.succeed(f"Reachable: {v2_url} and its token service answer; anonymous access "
-                          "is not allowed.")
-            return challenge
         if not 200 <= response.status < 300:
-            raise status_failure(response, v2_url, True, username)
+            raise status_failure(response, v2_url, has_credentials, username)
         if not looks_like_registry(response):
             raise StepFailed(
                 Category.NOT_REGISTRY,
-                f"{v2_url} answered {response.status} but not like a registry",
-                f"{base_url} serves something else: enter the registry's own address in "
+                f"The server at {v2_url} answered {response.status} but not like a registry",
+                f"The address {base_url} serves something else: enter the registry's own address in "
                 "Endpoint URL.",
             )
     credentials_went_to = challenge.realm if challenge.scheme == "bearer" else v2_url
-    if urlsplit(credentials_went_to).scheme == "http":
+    if has_credentials and urlsplit(credentials_went_to).scheme == "http":
         probe.warn(f"The credentials travel unencrypted: {credentials_went_to} is plain http.")
     if has_credentials:
         probe.succeed(f"Authenticated as {username or 'anonymous'} via {via}.")
     else:
-        probe.succeed(f"Reachable anonymously via {via}: only public images can be pulled.")
+        probe.warn("No credentials: only public repositories can be pulled, and nothing can be "
+                   "pushed to this registry.")
+        probe.succeed(f"Reachable anonymously via {via}: only public repositories can be pulled.")
     return challenge
 
 
 def fetch_bearer_token(probe: Probe, v2_url: str, challenge: Challenge,
-                       username: str, password: str) -> str | None:
-    """The token from the challenge's realm; None when an anonymous token is refused."""
+                       username: str, password: str) -> str:
+    """The token from the challenge's realm, as a pull asks for it (with the credentials,
+    or anonymously when there are none)."""
     realm = challenge.realm
     too_long = len(realm) > MAX_REALM_LENGTH
     if too_long:
@@ -276,8 +293,8 @@ def fetch_bearer_token(probe: Probe, v2_url: str, challenge: Challenge,
         if too_long or parts.scheme not in ("http", "https") or not parts.hostname:
             raise StepFailed(
                 Category.PROVIDER,
-                f"the registry's Bearer challenge has no usable realm ({realm!r})",
-                f"The token service of {urlsplit(v2_url).netloc} is misconfigured: its realm must "
+                f"The registry's Bearer challenge has no usable realm ({realm!r})",
+                f"The token service of {display_host(v2_url)} is misconfigured: its realm must "
                 "be an http(s) URL.",
             )
         query = {"service": challenge.service} if challenge.service else {}
@@ -288,9 +305,9 @@ def fetch_bearer_token(probe: Probe, v2_url: str, challenge: Challenge,
         except CleartextRefused:
             raise StepFailed(
                 Category.BLOCKED,
-                f"the token service {realm} is plain http while the registry is https; "
+                f"The token service {realm} is plain http while the registry is https; "
                 "the credentials were not sent",
-                f"Make the registry at {urlsplit(v2_url).netloc} announce an https token realm "
+                f"Make the registry at {display_host(v2_url)} announce an https token realm "
                 "(for Harbor: its external URL).",
             ) from None
         except (OutboundError, StepFailed) as exc:
@@ -302,12 +319,14 @@ def fetch_bearer_token(probe: Probe, v2_url: str, challenge: Challenge,
             )
             raise StepFailed(
                 exc.category,
-                f"the token service at {realm} is not reachable from here: {exc.detail}",
+                f"The token service at {realm} is not reachable from here: "
+                f"{exc.detail[:1].lower() + exc.detail[1:]}",
                 f"{exc.hint}{context}".strip(),
             ) from None
+        step.detail = f"HTTP {response.status}"
         if response.status in (401, 403) and not (username or password):
-            step.detail = f"HTTP {response.status}: no anonymous token"
-            return None
+            step.detail += ": no anonymous token"
+            raise anonymous_refused(v2_url, response.status)
         if response.status != 200:
             raise status_failure(response, f"the token service {realm}", bool(username), username)
         body = response.json() or {}
@@ -315,9 +334,10 @@ def fetch_bearer_token(probe: Probe, v2_url: str, challenge: Challenge,
         if not token or not isinstance(token, str):
             raise StepFailed(
                 Category.PROVIDER,
-                f"the token service {realm} answered without a token",
+                f"The token service {realm} answered without a token",
                 f"The token service at {parts.netloc} is misbehaving: check its logs.",
             )
         probe.add_sensitive(token)
-        step.detail = f"token issued for service {challenge.service or '(none)'}"
+        kind = "token" if username or password else "anonymous token"
+        step.detail = f"{kind} issued for service {challenge.service or '(none)'}"
         return token

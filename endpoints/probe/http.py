@@ -86,10 +86,10 @@ def origin_of(url: str) -> Origin:
 def deadline_error(clock: Clock, host: str) -> OutboundError:
     return OutboundError(
         Category.TIMEOUT,
-        f"the whole test took longer than ENDPOINT_TEST_DEADLINE ({clock.total_s:g} s) while "
-        f"waiting for {host}",
-        f"{host} is too slow or stalls mid-answer: check its load and the network path, or "
-        "raise ENDPOINT_TEST_DEADLINE.",
+        f"The whole test took longer than its {clock.total_s:g} s (ENDPOINT_TEST_DEADLINE, a "
+        f"server setting) while waiting for {host}",
+        f"The server {host} is too slow or stalls mid-answer: check its load and the network path, or ask "
+        "the operator of this server to raise ENDPOINT_TEST_DEADLINE.",
     )
 
 
@@ -247,30 +247,32 @@ class Dialer:
                 return open_connection(address, port, self.clock)
             except OSError as exc:
                 failure = exc
-        where = f"{host}:{port}" if len(addresses) == 1 and str(addresses[0]) == host else (
-            f"{host}:{port} ({', '.join(str(a) for a in addresses)})"
+        named = policy.host_port(host, port)
+        where = named if len(addresses) == 1 and str(addresses[0]) == host.strip("[]") else (
+            f"{named} ({', '.join(str(a) for a in addresses)})"
         )
         if self.clock.expired():
             raise deadline_error(self.clock, host)
         if isinstance(failure, TimeoutError):
             raise OutboundError(
                 Category.TIMEOUT,
-                f"connecting to {where} timed out after {self.clock.connect_s:g} s",
-                f"Nothing answered at {host}:{port}: the host is down or a firewall drops the "
-                "packets. Check the host and port in Endpoint URL, and HTTPS_PROXY if this "
-                "server must use a proxy.",
+                f"Connecting to {where} timed out after {self.clock.connect_s:g} s",
+                f"Nothing answered at {named}: the host is down or a firewall drops the packets. "
+                "Check the host and port in Endpoint URL; if this server must use a proxy, ask "
+                "its operator to set HTTPS_PROXY (a server setting).",
             )
         if isinstance(failure, ConnectionRefusedError):
             raise OutboundError(
                 Category.CONNECT,
-                f"{where} refused the connection: nothing listens on port {port}",
-                f"Check the port in Endpoint URL ({host}:{port}) and that the registry is "
+                f"The connection to {where} was refused: nothing listens on port {port}",
+                f"Check the port in Endpoint URL ({named}) and that the registry is "
                 "running there.",
             )
         reason = failure.strerror if failure and failure.strerror else type(failure).__name__
         raise OutboundError(
-            Category.CONNECT, f"cannot connect to {where} ({reason})",
-            f"Check that {host} is reachable from this server (routes, firewalls, HTTPS_PROXY).",
+            Category.CONNECT, f"Cannot connect to {where} ({reason})",
+            f"Check that {policy.bracketed(host)} is reachable from this server (routes, firewalls, "
+            "or the proxy in HTTPS_PROXY, a server setting).",
         )
 
     def open(self, host: str, port: int) -> socket.socket:
@@ -544,7 +546,8 @@ class OutboundClient:
             if scheme not in ("http", "https"):
                 raise OutboundError(
                     Category.BLOCKED,
-                    f"{url} redirects to a {scheme or 'malformed'}: URL, which is never followed",
+                    f"The server at {url} redirects to a {scheme or 'malformed'}: URL, which is never "
+                    "followed",
                     "Only http and https redirects are followed: point Endpoint URL at the "
                     "registry itself.",
                 )
@@ -553,7 +556,8 @@ class OutboundClient:
                 where = "{}://{}:{}".format(*origin_of(next_url))
                 raise OutboundError(
                     Category.BLOCKED,
-                    f"{url} redirects to {where} with HTTP {response.status}, which would repeat the "
+                    f"The server at {url} redirects to {where} with HTTP {response.status}, which would "
+                    "repeat the "
                     "request's body there: it was not re-sent",
                     f"A request body (it may carry credentials) never follows a redirect to another "
                     f"origin: check that {urlsplit(url).netloc} is the service's own address.",
@@ -582,7 +586,8 @@ class OutboundClient:
             host = urlsplit(url).netloc
             raise CleartextRefused(
                 Category.BLOCKED,
-                f"{host} is plain http while the endpoint is https; the credentials were not sent",
+                f"The server {host} is plain http while the endpoint is https; the credentials were not "
+                "sent",
                 f"The credentials of an https endpoint only travel over https: make {host} serve "
                 "https, or check which address the remote names (its token realm or API URL).",
             )
@@ -641,8 +646,8 @@ class OutboundClient:
             if self.clock.expired():
                 raise deadline_error(self.clock, host) from None
             raise OutboundError(
-                Category.TIMEOUT, f"{host} stopped sending its answer",
-                f"{host} is overloaded or the network drops the connection; check the registry "
+                Category.TIMEOUT, f"The server {host} stopped sending its answer",
+                f"The server {host} is overloaded or the network drops the connection; check the registry "
                 "and the network path.",
             ) from None
         truncated = len(buffer) > BODY_CAP
@@ -666,51 +671,56 @@ class OutboundClient:
         the exception's text (which may quote the request)."""
         if self.clock.expired():
             return deadline_error(self.clock, host)
+        where = policy.host_port(host, port)
         if isinstance(exc, SSLError):
             cause = _ssl_cause(exc)
             if cause is not None:
                 return tls.explain_handshake_failure(cause, host, port, None, bool(self.ca_certificate))
             return OutboundError(
-                Category.TLS, f"the TLS handshake with {host}:{port} failed", tls.CA_HINT
+                Category.TLS, f"The TLS handshake with {where} failed", tls.CA_HINT
             )
         if isinstance(exc, ProxyError):
             return OutboundError(
-                Category.CONNECT, f"the proxy {urlsplit(proxy or '').hostname} did not relay the "
-                f"request to {host}:{port}",
-                "Check HTTPS_PROXY / HTTP_PROXY / NO_PROXY and that the proxy allows this host.",
+                Category.CONNECT, f"The proxy {urlsplit(proxy or '').hostname} did not relay the "
+                f"request to {where}",
+                "Ask the operator of this server to check HTTPS_PROXY, HTTP_PROXY and NO_PROXY "
+                "(server settings) and that the proxy allows this host.",
             )
         if isinstance(exc, ReadTimeoutError):
             return OutboundError(
                 Category.TIMEOUT,
-                f"{host}:{port} accepted the connection but sent no answer within "
-                f"ENDPOINT_READ_TIMEOUT ({self.clock.read_s:g} s)",
-                f"The service at {host}:{port} is stalled or is not an HTTP server: check the "
+                f"The server at {where} accepted the connection but sent no answer within "
+                f"{self.clock.read_s:g} s (ENDPOINT_READ_TIMEOUT, a server setting)",
+                f"The service at {where} is stalled or is not an HTTP server: check the "
                 "port in Endpoint URL and the registry's health.",
             )
         if isinstance(exc, ConnectTimeoutError):
             return OutboundError(
-                Category.TIMEOUT, f"connecting to {host}:{port} timed out",
-                "Check the host, the port, firewalls and HTTPS_PROXY.",
+                Category.TIMEOUT, f"Connecting to {where} timed out",
+                "Check the host, the port and firewalls; if this server must use a proxy, ask its "
+                "operator to set HTTPS_PROXY (a server setting).",
             )
         if isinstance(exc, NewConnectionError):
             return OutboundError(
-                Category.CONNECT, f"cannot connect to {host}:{port}",
-                "Check the host and port, and HTTPS_PROXY / HTTP_PROXY.",
+                Category.CONNECT, f"Cannot connect to {where}",
+                "Check the host and port; if this server must use a proxy, ask its operator to "
+                "set HTTPS_PROXY / HTTP_PROXY (server settings).",
             )
         if isinstance(exc, ProtocolError):
             return OutboundError(
                 Category.CONNECT,
-                f"{host}:{port} closed the connection without an HTTP answer",
-                f"Check that {host}:{port} is the registry's port and that the URL's scheme "
+                f"The server at {where} closed the connection without an HTTP answer",
+                f"Check that {where} is the registry's port and that the URL's scheme "
                 "matches it (https to a plain-http port, or the other way round, looks like "
                 "this).",
             )
         if isinstance(exc, LocationValueError):
             return OutboundError(
-                Category.INVALID, f"the URL for {host} cannot be used", "Check Endpoint URL."
+                Category.INVALID, f"The URL for {policy.bracketed(host)} cannot be used",
+                "Check Endpoint URL.",
             )
         return OutboundError(
-            Category.HTTP, f"the request to {host}:{port} failed ({type(exc).__name__})",
+            Category.HTTP, f"The request to {where} failed ({type(exc).__name__})",
             "Check the registry's health and the network path.",
         )
 

@@ -47,6 +47,17 @@ def literal_address(host: str) -> IPAddress | None:
     return None
 
 
+def bracketed(host: str) -> str:
+    """A host as a URL writes it: an IPv6 address in brackets."""
+    bare = host.strip("[]")
+    return f"[{bare}]" if ":" in bare else bare
+
+
+def host_port(host: str, port: int) -> str:
+    """host:port as people write it: [::1]:5000, not ::1:5000."""
+    return f"{bracketed(host)}:{port}"
+
+
 def unwrap(address: IPAddress) -> IPAddress:
     """::ffff:169.254.169.254 is 169.254.169.254 on the wire."""
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
@@ -92,7 +103,7 @@ def resolve(host: str, port: int, timeout: float) -> list[IPAddress]:
     def lookup() -> None:
         try:
             outcome["infos"] = getaddrinfo(host, port)
-        except OSError as exc:
+        except (OSError, UnicodeError, ValueError) as exc:  # UnicodeError: "a..b", a 64-letter part
             outcome["error"] = exc
 
     worker = threading.Thread(target=lookup, name=f"resolve {host}", daemon=True)
@@ -104,17 +115,25 @@ def resolve(host: str, port: int, timeout: float) -> list[IPAddress]:
     if worker.is_alive():
         raise OutboundError(
             Category.TIMEOUT,
-            f"resolving {host} took longer than {timeout:.1f} s",
-            "This server's DNS is slow or unreachable: check /etc/resolv.conf and the DNS "
-            "servers it names.",
+            f"Resolving {host} took longer than {timeout:.1f} s",
+            "This server's DNS is slow or unreachable: ask the operator of this server to check "
+            "its DNS servers (/etc/resolv.conf).",
+        )
+    if isinstance(outcome.get("error"), UnicodeError | ValueError) or not outcome:
+        raise OutboundError(
+            Category.DNS,
+            f"The host name {host} cannot be looked up in DNS: it has an empty part between "
+            "dots, or a part longer than 63 characters",
+            f"Check the spelling of {host} in Endpoint URL.",
         )
     if "error" in outcome:
         reason = outcome["error"].strerror if isinstance(outcome["error"], socket.gaierror) else ""
         raise OutboundError(
             Category.DNS,
-            f"the host name {host} cannot be resolved" + (f" ({reason})" if reason else ""),
+            f"The host name {host} cannot be resolved" + (f" ({reason})" if reason else ""),
             f"Check the spelling of {host} in Endpoint URL, and that this server's DNS knows "
-            "it (split-horizon names can be mapped with ENDPOINT_CONNECT_TO).",
+            "it. A name only another network knows can be mapped with ENDPOINT_CONNECT_TO (a "
+            "server setting: ask the operator of this server).",
         )
     addresses: list[IPAddress] = []
     for _family, _type, _proto, _canon, sockaddr in outcome["infos"]:
@@ -123,7 +142,7 @@ def resolve(host: str, port: int, timeout: float) -> list[IPAddress]:
             addresses.append(address)
     if not addresses:
         raise OutboundError(
-            Category.DNS, f"the host name {host} has no address",
+            Category.DNS, f"The host name {host} has no address",
             f"Check the DNS records of {host}.",
         )
     return addresses
@@ -137,8 +156,9 @@ def _networks(setting: str) -> tuple[IPNetwork, ...]:
         except ValueError:
             raise OutboundError(
                 Category.INVALID,
-                f"{setting} contains “{entry}”, which is not an IP network",
-                f"Fix {setting}: a comma-separated list such as 169.254.0.0/16,fe80::/10.",
+                f"{setting} (a server setting) contains “{entry}”, which is not an IP network",
+                f"Ask the operator of this server to fix {setting}: a comma-separated list such "
+                "as 169.254.0.0/16,fe80::/10.",
             ) from None
     return tuple(networks)
 
@@ -165,7 +185,7 @@ class AddressPolicy:
         elif literal_address(bare) is not None:
             via = f"{bare} means {shown}, and "
         else:
-            via = f"{bare} resolves to {shown}, and "
+            via = f"The host name {bare} resolves to {shown}, and "
         if is_this_host(address):
             via += f"{shown} is this host (connections to it reach loopback), so "
         for network in self.deny:
@@ -175,11 +195,11 @@ class AddressPolicy:
                 what = shown if matched in (address, unwrap(address)) else str(matched)
                 raise OutboundError(
                     Category.BLOCKED,
-                    f"{via}{what} is in ENDPOINT_DENY_NETWORKS ({network}): no connection "
-                    "was made",
-                    f"harborreg never connects to {network} (the default list holds link-local "
-                    f"and cloud metadata addresses). If the registry really lives at {shown}, "
-                    f"remove {network} from ENDPOINT_DENY_NETWORKS.",
+                    f"{via}{what} is in ENDPOINT_DENY_NETWORKS ({network}, a server setting): no "
+                    "connection was made",
+                    f"This server never connects to {network} (the default list holds link-local "
+                    f"and cloud metadata addresses). If the registry really lives at {shown}, ask "
+                    f"the operator of this server to remove {network} from ENDPOINT_DENY_NETWORKS.",
                 )
         if self.allow and not any(
             form.version == network.version and form in network
@@ -189,10 +209,10 @@ class AddressPolicy:
             what = "loopback" if is_this_host(address) else shown
             raise OutboundError(
                 Category.BLOCKED,
-                f"{via}{what} is outside ENDPOINT_ALLOW_NETWORKS ({allowed}): no connection "
-                "was made",
-                f"Add {what}'s network to ENDPOINT_ALLOW_NETWORKS if this server may reach it, "
-                "or use a registry address inside the allowed networks.",
+                f"{via}{what} is outside ENDPOINT_ALLOW_NETWORKS ({allowed}, a server setting): "
+                "no connection was made",
+                f"Use a registry address inside the allowed networks, or ask the operator of this "
+                f"server to add {what}'s network to ENDPOINT_ALLOW_NETWORKS.",
             )
 
 
@@ -220,10 +240,11 @@ def connect_rules() -> list[ConnectRule]:
         if not match:
             raise OutboundError(
                 Category.INVALID,
-                f"ENDPOINT_CONNECT_TO contains “{entry}”, which is not HOST:PORT:CONNECT_HOST:"
-                "CONNECT_PORT",
-                "Fix ENDPOINT_CONNECT_TO: comma-separated entries in curl's --connect-to "
-                "syntax, e.g. registry-1.docker.io:443:mirror.internal:5000.",
+                f"ENDPOINT_CONNECT_TO (a server setting) contains “{entry}”, which is not "
+                "HOST:PORT:CONNECT_HOST:CONNECT_PORT",
+                "Ask the operator of this server to fix ENDPOINT_CONNECT_TO: comma-separated "
+                "entries in curl's --connect-to syntax, e.g. "
+                "registry-1.docker.io:443:mirror.internal:5000.",
             )
         host, port, to_host, to_port = match.groups()
         rules.append(ConnectRule(

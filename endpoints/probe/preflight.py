@@ -31,8 +31,9 @@ def run_preflight(probe: Probe, url: str) -> None:
         if host != (urlsplit(probe.target.url).hostname or "").lower():
             # Not the host the admin typed: the registry sent us there (token realm, redirect).
             probe.revise(failure, hint=(
-                f"{host} is not in Endpoint URL: the registry sent this server there (its token "
-                f"service or a redirect). {failure.hint.replace(' in Endpoint URL', '')}"
+                f"The host {policy.bracketed(host)} is not in Endpoint URL: the registry sent this server "
+                f"there (its token service or a redirect). "
+                f"{failure.hint.replace(' in Endpoint URL', '')}"
             ).strip())
         raise
 
@@ -48,7 +49,8 @@ def _run_preflight(probe: Probe, url: str) -> None:
 
     connect_host, connect_port, rule = client.dialer.route(host, port)
     mapping = (
-        f" (ENDPOINT_CONNECT_TO “{rule.text}” sends {host}:{port} to {connect_host}:{connect_port})"
+        f" (ENDPOINT_CONNECT_TO “{rule.text}”, a server setting, sends {policy.host_port(host, port)} "
+        f"to {policy.host_port(connect_host, connect_port)})"
         if rule else ""
     )
     literal = policy.literal_address(connect_host)
@@ -70,7 +72,7 @@ def _run_preflight(probe: Probe, url: str) -> None:
     with probe.step("TCP connect") as step:
         sock = client.dialer.connect(addresses, connect_port, connect_host)
         peer_host, peer_port = sock.getpeername()[:2]
-        step.detail = f"connected to {f'[{peer_host}]' if ':' in peer_host else peer_host}:{peer_port}"
+        step.detail = f"Connected to {policy.host_port(peer_host, peer_port)}"
 
     if scheme == "https":
         try:
@@ -87,16 +89,16 @@ def _rules(client: OutboundClient) -> str:
     rules = "not in ENDPOINT_DENY_NETWORKS"
     if client.dialer.policy.allow:
         rules += ", inside ENDPOINT_ALLOW_NETWORKS"
-    return rules
+    return rules + (", server settings" if client.dialer.policy.allow else ", a server setting")
 
 
 def _proxied_policy(client: OutboundClient, host: str, port: int, proxy_host: str) -> str:
     """The Address policy for a host behind HTTPS_PROXY / HTTP_PROXY (see police_proxied)."""
     addresses = client.dialer.police_proxied(host, port)
-    via = f"the proxy {proxy_host} (from HTTPS_PROXY / HTTP_PROXY)"
+    via = f"the proxy {proxy_host} (from HTTPS_PROXY / HTTP_PROXY, server settings)"
     if addresses is None:
         return (
-            f"{host} cannot be resolved here, so its address is not checked: it is reached "
+            f"The host {host} cannot be resolved here, so its address is not checked: it is reached "
             f"through {via}, which resolves it and decides (split-horizon DNS)"
         )
     if policy.literal_address(host) is not None:
@@ -141,9 +143,10 @@ def _check_tls(probe: Probe, sock: DeadlineSocket, host: str, port: int,
             raise deadline_error(client.clock, host) from None
         raise OutboundError(
             Category.TIMEOUT,
-            f"{host}:{port} accepted the connection but did not complete a TLS handshake",
-            f"Check that {host}:{port} serves HTTPS; a plain-http port wants http:// in "
-            "Endpoint URL.",
+            f"The server at {policy.host_port(host, port)} accepted the connection but did not "
+            "complete a TLS handshake",
+            f"Check that {policy.host_port(host, port)} serves HTTPS; a plain-http port wants "
+            "http:// in Endpoint URL.",
         ) from None
     version = tls_sock.version() or "TLS"
     der = tls_sock.getpeercert(binary_form=True)

@@ -65,7 +65,7 @@ def build_context(*, verify: bool, ca_pem: str = "") -> DeadlineSSLContext:
         except (ssl.SSLError, ValueError):
             raise OutboundError(
                 Category.INVALID,
-                "the CA Certificate cannot be loaded",
+                "The CA Certificate cannot be loaded",
                 "Paste the CA certificate again as PEM: the whole BEGIN/END CERTIFICATE block.",
             ) from None
     return context
@@ -134,26 +134,27 @@ def endpoint_ca_issuer(cert: x509.Certificate, ca_pem: str) -> str | None:
 def explain_handshake_failure(exc: ssl.SSLError, host: str, port: int,
                               cert: CertificateInfo | None, ca_given: bool) -> OutboundError:
     """One failed handshake in the admin's words: what is wrong and what to change."""
-    where = f"{host}:{port}"
+    named = f"[{host}]" if ":" in host else host  # as a URL writes it
+    where = f"{named}:{port}"
     if isinstance(exc, ssl.SSLCertVerificationError):
         code = exc.verify_code
         if code == CERT_EXPIRED:
             when = f" on {cert.expiry}" if cert else ""
             return OutboundError(
-                Category.TLS, f"the certificate of {where} expired{when}",
-                f"Renew the certificate of the registry at {host}; until then nothing can "
+                Category.TLS, f"The certificate of {where} expired{when}",
+                f"Renew the certificate of the registry at {named}; until then nothing can "
                 "verify it.",
             )
         if code == CERT_NOT_YET_VALID:
             when = f" before {cert.not_before:%Y-%m-%d}" if cert else " yet"
             return OutboundError(
-                Category.TLS, f"the certificate of {where} is not valid{when}",
+                Category.TLS, f"The certificate of {where} is not valid{when}",
                 "Check the clocks of this server and of the registry.",
             )
         if code in (HOSTNAME_MISMATCH, IP_MISMATCH):
             valid_for = ", ".join(cert.names) if cert and cert.names else "other names"
             return OutboundError(
-                Category.TLS, f"the certificate of {where} is not valid for {host}",
+                Category.TLS, f"The certificate of {where} is not valid for {host}",
                 f"It is valid for {valid_for}: use one of these names in Endpoint URL, or "
                 f"reissue the certificate with {host} in its subjectAltName.",
             )
@@ -164,22 +165,22 @@ def explain_handshake_failure(exc: ssl.SSLError, host: str, port: int,
             )
             self_signed = " is self-signed and" if code == SELF_SIGNED else ""
             return OutboundError(
-                Category.TLS, f"the certificate of {where}{self_signed} is not trusted{issuer}",
+                Category.TLS, f"The certificate of {where}{self_signed} is not trusted{issuer}",
                 CA_HINT + pasted,
             )
         return OutboundError(
             Category.TLS,
-            f"the certificate of {where} cannot be verified ({exc.verify_message})",
+            f"The certificate of {where} cannot be verified ({exc.verify_message})",
             CA_HINT,
         )
     reason = (exc.reason or exc.strerror or type(exc).__name__).replace("_", " ").lower()
     if "wrong version number" in reason or "record layer failure" in reason:
         return OutboundError(
-            Category.TLS, f"{where} does not speak TLS",
-            f"If the registry at {host} serves plain http, write http:// in Endpoint URL; "
+            Category.TLS, f"The server at {where} does not speak TLS",
+            f"If the registry at {named} serves plain http, write http:// in Endpoint URL; "
             "otherwise check the port.",
         )
     return OutboundError(
-        Category.TLS, f"the TLS handshake with {where} failed ({reason})",
+        Category.TLS, f"The TLS handshake with {where} failed ({reason})",
         f"Check that {where} serves HTTPS with TLS 1.2 or later.",
     )

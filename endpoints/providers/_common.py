@@ -63,14 +63,16 @@ def require_fixed_access_id(errors: FieldErrors, access_id: str, fixed: str) -> 
 
 
 def reject_v2_path(errors: FieldErrors, url: str) -> None:
-    """`/v2` in the URL is a common copy-paste mistake: the check appends `/v2/` itself."""
+    """A path through /v2/ (https://host/v2/library/nginx) is a repository or API URL, not
+    the registry's. A URL merely ending in /v2 is accepted: normalize_endpoint_url removes
+    it and says so."""
     path = path_of(url)
-    if path == "/v2" or path.endswith("/v2") or "/v2/" in path:
+    if "/v2/" in path + "/" and not path.endswith("/v2"):
         add_error(
             errors,
             "url",
             f"Remove “{path}” from the URL: enter the registry's base URL ({base_of(url)}); "
-            "/v2/ is added automatically.",
+            "the check adds /v2/ itself, and repositories are chosen in replication rules.",
         )
 
 

@@ -80,7 +80,7 @@ class AliAcr(Provider):
             add_error(
                 errors,
                 "url",
-                f"{host} is the Container Registry API, not the registry: enter "
+                f"The host {host} is the Container Registry API, not the registry: enter "
                 f"https://registry.{openapi['region']}.aliyuncs.com.",
             )
         elif host and not host.endswith(".aliyuncs.com"):

@@ -80,7 +80,7 @@ def read_challenge(probe: Probe, v2_url: str) -> AcrService:
     else:
         said = f"a Bearer challenge for the service “{challenge.service}”"
     raise StepFailed(
-        Category.PROVIDER, f"{v2_url} answered HTTP {response.status} with {said}",
+        Category.PROVIDER, f"The server at {v2_url} answered HTTP {response.status} with {said}",
         f"Not an Alibaba Cloud ACR registry URL? ACR asks for a token for the service "
         f"{SERVICE_NAME}:<region>. Enter the registry address shown in the Container Registry "
         "console, or choose the provider of the registry that answers here.",
@@ -99,8 +99,10 @@ def temporary_login(probe: Probe, service: AcrService, access_key_id: str, secre
     body = response.json()
     if not isinstance(body, dict):
         raise StepFailed(
-            Category.PROVIDER, f"{api} answered HTTP {response.status} without a JSON document",
-            f"Something other than the ACR API answers at {api}: check this server's proxy and DNS.",
+            Category.PROVIDER, f"The ACR API at {api} answered HTTP {response.status} without a JSON "
+            "document",
+            f"Something other than the ACR API answers at {api}: ask the operator of this server to "
+            "check its proxy (HTTPS_PROXY, a server setting) and DNS.",
         )
     data = body.get("data") if isinstance(body.get("data"), dict) else body
     username = data.get("tempUserName") or data.get("TempUsername")
@@ -116,21 +118,21 @@ def api_failure(response: Response, body: dict, api: str, access_key_id: str,
     code = str(body.get("Code") or body.get("code") or f"HTTP {response.status}")
     if code in AUTH_ERRORS or code.startswith("Forbidden"):
         meaning, fix = AUTH_ERRORS.get(code, NO_PERMISSION)
-        return StepFailed(Category.AUTH, f"{api} refused the AccessKey {access_key_id} with {code}: "
-                          f"{meaning}", fix)
+        return StepFailed(Category.AUTH, f"The ACR API at {api} refused the AccessKey {access_key_id} "
+                          f"with {code}: {meaning}", fix)
     if code.startswith("Throttling"):
-        return StepFailed(Category.RATE_LIMITED, f"{api} answered {code}",
+        return StepFailed(Category.RATE_LIMITED, f"The ACR API at {api} answered {code}",
                           "Alibaba Cloud is throttling this account's API calls: test again later.")
     message = str(body.get("Message") or body.get("message") or "")[:160]
     if code.startswith("InvalidTimeStamp"):
-        hint = "This server's clock is off: synchronise it (NTP)."
+        hint = "This server's clock is off: ask the operator of this server to synchronise it (NTP)."
     elif service.instance_id:
         hint = (f"Check that the {service.edition} exists in {service.region} and that the RAM user "
                 "belongs to its account.")
     else:
         hint = f"Check the region ({service.region}) and the Alibaba Cloud service health."
-    return StepFailed(Category.PROVIDER, f"{api} answered {code}" + (f": {message}" if message else ""),
-                      hint)
+    said = f": {message}" if message else ""
+    return StepFailed(Category.PROVIDER, f"The ACR API at {api} answered {code}{said}", hint)
 
 
 def _when(epoch_ms: object) -> str:

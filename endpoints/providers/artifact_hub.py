@@ -16,6 +16,10 @@ from endpoints.providers.base import FieldErrors, Provider, UrlMode
 ARTIFACT_HUB_URL = "https://artifacthub.io"  # fixed; ENDPOINT_CONNECT_TO can redirect it
 SEARCH_URL = ARTIFACT_HUB_URL + "/api/v1/packages/search?limit=1"
 PROFILE_URL = ARTIFACT_HUB_URL + "/api/v1/users/profile"
+UNREACHABLE = (Category.DNS, Category.CONNECT, Category.TIMEOUT)
+# The URL is fixed, so there is nothing in the form to correct: the path to artifacthub.io is.
+UNREACHABLE_HINT = ("This server must reach artifacthub.io: ask the operator of this server to allow it "
+                    "in the firewall, or to set HTTPS_PROXY (a server setting).")
 
 
 class ArtifactHub(Provider):
@@ -50,6 +54,10 @@ class ArtifactHub(Provider):
 
     def check(self, probe: Probe, target: Target) -> None:
 
+        with probe.advice(**{category: UNREACHABLE_HINT for category in UNREACHABLE}):
+            self._check(probe, target)
+
+    def _check(self, probe: Probe, target: Target) -> None:
         with probe.step("Artifact Hub API") as step:
             response = probe.http.request("GET", SEARCH_URL)
             api_json(response)
@@ -66,7 +74,7 @@ class ArtifactHub(Provider):
             })
             if response.status in (401, 403):
                 raise StepFailed(
-                    Category.AUTH, f"{PROFILE_URL} answered {response.status}",
+                    Category.AUTH, f"The Artifact Hub API at {PROFILE_URL} answered {response.status}",
                     "The API key id/secret is not accepted: check Access ID (the API key ID) and "
                     "Access Secret (its secret) in Artifact Hub → Control Panel → Settings → API keys; "
                     "a deleted key must be created again.",
@@ -82,14 +90,14 @@ def api_json(response: Response) -> dict:
     if response.status == 429:
         retry = response.headers.get("Retry-After", "")
         raise StepFailed(
-            Category.RATE_LIMITED, f"{response.url} answered 429 Too Many Requests"
+            Category.RATE_LIMITED, f"The server at {response.url} answered 429 Too Many Requests"
             + (f" (Retry-After: {retry})" if retry else ""),
             "Artifact Hub limits API requests per client address: wait a few minutes and test again.",
         )
     if response.status != 200:
         excerpt = response.excerpt()
         raise StepFailed(
-            Category.HTTP, f"{response.url} answered HTTP {response.status}"
+            Category.HTTP, f"The server at {response.url} answered HTTP {response.status}"
             + (f": {excerpt}" if excerpt else ""),
             "Artifact Hub answered with an error: test again later.",
         )
@@ -97,9 +105,10 @@ def api_json(response: Response) -> dict:
     if not isinstance(body, dict):
         kind = response.headers.get("Content-Type", "").split(";")[0] or "no content type"
         raise StepFailed(
-            Category.NOT_REGISTRY, f"{response.url} answered 200 with {kind}, not the API's JSON",
+            Category.NOT_REGISTRY, f"The server at {response.url} answered 200 with {kind}, not the "
+            "API's JSON",
             "Something other than Artifact Hub answers for artifacthub.io here (a proxy, a "
-            "captive portal or a maintenance page): check HTTPS_PROXY / NO_PROXY and "
-            "ENDPOINT_CONNECT_TO, or test again later.",
+            "captive portal or a maintenance page): test again later, or ask the operator of this "
+            "server to check HTTPS_PROXY, NO_PROXY and ENDPOINT_CONNECT_TO (server settings).",
         )
     return body

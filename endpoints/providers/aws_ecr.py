@@ -140,7 +140,8 @@ class AwsEcr(Provider):
             step.detail = f"{api.named} issued a token for {token.proxy_endpoint} to {token.credentials}"
         registry = host_of(token.proxy_endpoint)
         with probe.advice(auth=(
-            f"{registry} refused the token AWS issued to {token.credentials}: check that this key's "
+            f"The registry {registry} refused the token AWS issued to {token.credentials}: check that "
+            "this key's "
             "account owns the registry (or was granted access to it) and that this server's clock is right."
         )):
             check_registry_v2(probe, target, token.proxy_endpoint, username=token.username,

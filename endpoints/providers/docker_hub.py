@@ -14,9 +14,10 @@ LOGIN_URL = f"{DOCKER_HUB_URL}/v2/auth/token"
 # Whatever the stored URL says, images come from here (its realm is https://auth.docker.io/token).
 REGISTRY_URL = "https://registry-1.docker.io"
 UNREACHABLE = (Category.DNS, Category.CONNECT, Category.TIMEOUT)
-UNREACHABLE_HINT = ("This server must reach auth.docker.io (Docker Hub's token service) as well as "
-                    "registry-1.docker.io and hub.docker.com: allow them in the firewall, or set "
-                    "HTTPS_PROXY.")
+# The URL is fixed, so there is nothing in the form to correct: the path to Docker Hub is.
+UNREACHABLE_HINT = ("This server must reach Docker Hub's fixed hosts hub.docker.com, registry-1.docker.io "
+                    "and auth.docker.io (its token service): ask the operator of this server to allow "
+                    "them in the firewall, or to set HTTPS_PROXY (a server setting).")
 LOGIN_LIMIT_HINT = ("Docker Hub limits logins and locks them for a while after failed attempts: wait and "
                     "test again. To store new credentials now, use Save anyway.")
 # Organization access tokens are refused by the Docker Hub login this provider uses.
@@ -65,13 +66,12 @@ class DockerHub(Provider):
 
     def check(self, probe: Probe, target: Target) -> None:
 
-        if target.has_credentials:
-            login(probe, target)
-        # Anonymous checks still fetch a token, as pulls do: a blocked auth.docker.io shows
-        # up here and not at the first pull.
-        challenge = check_registry_v2(probe, target, REGISTRY_URL, anonymous_token=True, hints={
-            category: UNREACHABLE_HINT for category in UNREACHABLE
-        })
+        with probe.advice(**{category: UNREACHABLE_HINT for category in UNREACHABLE}):
+            if target.has_credentials:
+                login(probe, target)
+            # Anonymous checks fetch a token, as pulls do: a blocked auth.docker.io shows up
+            # here and not at the first pull.
+            challenge = check_registry_v2(probe, target, REGISTRY_URL)
         if challenge is not None and probe.summary.startswith("Reachable anonymously"):
             probe.succeed(f"Reachable anonymously via token service {challenge.realm}: public images "
                           "only, with Docker Hub's lower anonymous pull limits.")
@@ -89,8 +89,8 @@ def login(probe: Probe, target: Target) -> None:
         if response.status in (401, 403):
             raise StepFailed(
                 Category.AUTH,
-                f"{LOGIN_URL} answered {response.status}: Docker Hub rejected the Docker ID or "
-                "password/access token",
+                f"The Docker Hub login at {LOGIN_URL} answered {response.status}: it rejected the Docker "
+                "ID or password/access token",
                 f"Check the Docker ID “{target.access_id}” (the user name, not the e-mail address) and "
                 "the password or personal access token (dckr_pat_…, required with two-factor "
                 "authentication or SSO). Organization names and organization access tokens "
@@ -104,7 +104,8 @@ def login(probe: Probe, target: Target) -> None:
         body = response.json()
         token = body.get("access_token") if isinstance(body, dict) else None
         if not isinstance(token, str) or not token:
-            raise StepFailed(Category.PROVIDER, f"{LOGIN_URL} answered {response.status} without an access "
-                             "token", "Docker Hub's login is misbehaving: check https://www.dockerstatus.com.")
+            raise StepFailed(Category.PROVIDER, f"The Docker Hub login at {LOGIN_URL} answered "
+                             f"{response.status} without an access token",
+                             "Docker Hub's login is misbehaving: check https://www.dockerstatus.com.")
         probe.add_sensitive(token)
-        step.detail = f"logged in as {target.access_id}"
+        step.detail = f"Logged in as {target.access_id}"

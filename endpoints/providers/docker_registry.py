@@ -36,7 +36,8 @@ class DockerRegistry(Provider):
             add_error(
                 errors,
                 "url",
-                f"{host_of(url)} is Docker Hub's website, not a registry: enter {DOCKER_HUB_REGISTRY_URL}, "
+                f"The host {host_of(url)} is Docker Hub's website, not a registry: enter "
+                f"{DOCKER_HUB_REGISTRY_URL}, "
                 "or choose the Docker Hub provider.",
             )
         reject_v2_path(errors, url)

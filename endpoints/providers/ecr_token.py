@@ -102,9 +102,11 @@ class EcrApi:
 
     def route_hint(self) -> str:
         if self.set_by:
-            return f"{self.set_by} sends the ECR API calls to {self.url}: check that address"
+            return (f"{self.set_by} (a server setting) sends the ECR API calls to {self.url}: ask the "
+                    "operator of this server to check that address")
         return (f"This server must reach {self.host} over HTTPS to exchange the keys for a "
-                "registry token: check routes, firewalls, HTTPS_PROXY / NO_PROXY and ENDPOINT_CONNECT_TO")
+                "registry token: ask the operator of this server to check routes, firewalls, and "
+                "HTTPS_PROXY, NO_PROXY and ENDPOINT_CONNECT_TO (server settings)")
 
 
 @dataclass(frozen=True)
@@ -132,8 +134,9 @@ def find_credentials(probe: Probe, access_id: str, secret: str) -> tuple[Credent
         except BotoCoreError as exc:  # a broken profile, an unreachable role provider
             raise StepFailed(
                 Category.PROVIDER,
-                f"this server's default AWS credentials chain stopped with {type(exc).__name__}",
-                "Check this server's AWS configuration (AWS_PROFILE, ~/.aws/config, the role).",
+                f"This server's default AWS credentials chain stopped with {type(exc).__name__}",
+                "Ask the operator of this server to check its AWS configuration (AWS_PROFILE, "
+                "~/.aws/config, the role), or enter an access key.",
             ) from None
         if found is None or frozen is None or not frozen.access_key:
             raise StepFailed(Category.AUTH, *NO_CREDENTIALS)
@@ -182,8 +185,10 @@ def read_token(probe: Probe, document: dict[str, Any], api: EcrApi, whose: str) 
             and proxy_endpoint.startswith("https://")):
         raise StepFailed(
             Category.PROVIDER,
-            f"{api.named} answered GetAuthorizationToken without a usable token or proxyEndpoint",
-            f"The ECR API at {api.host} is not behaving like AWS: check AWS_ENDPOINT_URL_ECR.",
+            f"The ECR API at {api.named} answered GetAuthorizationToken without a usable token or "
+            "proxyEndpoint",
+            f"The ECR API at {api.host} is not behaving like AWS: ask the operator of this server to "
+            "check AWS_ENDPOINT_URL_ECR (a server setting).",
         )
     return EcrToken(username, password, proxy_endpoint, whose)
 
@@ -195,20 +200,22 @@ def unreachable(probe: Probe, exc: OutboundError | StepFailed, api: EcrApi) -> S
     if exc.category == Category.BLOCKED:
         where = (f"correct {api.set_by} ({api.url})" if api.set_by
                  else f"check where ENDPOINT_CONNECT_TO and DNS send {api.host}")
-        hint = ("ENDPOINT_DENY_NETWORKS / ENDPOINT_ALLOW_NETWORKS refuse the ECR API's address: "
-                f"change them if this server may call it there, or {where}.")
+        hint = ("ENDPOINT_DENY_NETWORKS / ENDPOINT_ALLOW_NETWORKS (server settings) refuse the ECR "
+                "API's address: ask the operator of this server to change them if this server may "
+                f"call it there, or to {where}.")
     elif exc.category == Category.TLS:
         hint = (f"A TLS-intercepting proxy between this server and {api.host} needs its CA in this "
-                "endpoint's CA Certificate" + (f"; otherwise check {api.set_by} ({api.url})."
+                "endpoint's CA Certificate" + (f"; otherwise ask the operator of this server to check "
+                                               f"{api.set_by} ({api.url}, a server setting)."
                                                if api.set_by else "."))
     elif exc.category == Category.TIMEOUT:
         setting = next((s for s in ("ENDPOINT_TEST_DEADLINE", "ENDPOINT_READ_TIMEOUT")
                         if s in exc.detail), "ENDPOINT_CONNECT_TIMEOUT")
-        hint += f" If AWS is only slow from here, raise {setting}."
+        hint += f" If AWS is only slow from here, ask the operator of this server to raise {setting}."
     if isinstance(exc, StepFailed):
         probe.revise(exc, hint=hint)
-    return StepFailed(exc.category, f"the ECR API at {api.named} is not reachable from here: "
-                      f"{exc.detail}", hint)
+    return StepFailed(exc.category, f"The ECR API at {api.named} is not reachable from here: "
+                      f"{exc.detail[:1].lower() + exc.detail[1:]}", hint)
 
 
 def error_of(response: Response, document: Any) -> tuple[str, str]:
@@ -233,7 +240,7 @@ def refusal(response: Response, document: Any, api: EcrApi, whose: str) -> StepF
         return StepFailed(Category.AUTH, f"AWS refused {whose} with {code}: {meaning}{said}", fix,
                           status=status)
     if code in THROTTLING or status == 429:
-        return StepFailed(Category.RATE_LIMITED, f"{api.named} answered {code or status}",
+        return StepFailed(Category.RATE_LIMITED, f"The ECR API at {api.named} answered {code or status}",
                           "AWS is throttling this account's ECR API calls: test again later.",
                           status=status)
     if code:
@@ -243,7 +250,7 @@ def refusal(response: Response, document: Any, api: EcrApi, whose: str) -> StepF
     excerpt = f": {response.excerpt()}" if response.excerpt() else ""
     return StepFailed(
         Category.HTTP if status >= 300 else Category.PROVIDER,
-        f"{api.named} answered GetAuthorizationToken with HTTP {status}{excerpt}",
+        f"The ECR API at {api.named} answered GetAuthorizationToken with HTTP {status}{excerpt}",
         f"Something other than the ECR API answers at {api.host}. {api.route_hint()}.",
         status=status,
     )

@@ -46,7 +46,7 @@ class GitLab(Provider):
             add_error(
                 errors,
                 "url",
-                f"{host_of(url)} is the GitLab web URL: enter the container registry URL, "
+                f"The host {host_of(url)} is the GitLab web URL: enter the container registry URL, "
                 f"{GITLAB_COM_REGISTRY_URL}.",
             )
         else:
@@ -78,14 +78,14 @@ def find_api(probe: Probe, url: str) -> str:
         if challenge is not None and challenge.scheme == "bearer" and challenge.realm:
             parts = urlsplit(challenge.realm)
             api_url = f"{parts.scheme}://{parts.netloc}{parts.path.removesuffix('/jwt/auth')}"
-            step.detail = f"realm {challenge.realm} → API {api_url}"
+            step.detail = f"Realm {challenge.realm} → API {api_url}"
             return api_url
         if response.status == 429 or response.status >= 500:
             raise status_failure(response, v2_url, False)
         registry = looks_like_registry(response)
         raise StepFailed(
             Category.PROVIDER if registry else Category.NOT_REGISTRY,
-            f"{v2_url} answered HTTP {response.status} without GitLab's Bearer challenge"
+            f"The server at {v2_url} answered HTTP {response.status} without GitLab's Bearer challenge"
             + ("" if registry else ", and not like a registry"),
             f"This is not a GitLab container registry URL: use the registry URL (e.g. "
             f"{GITLAB_COM_REGISTRY_URL}), not the GitLab web URL. Self-managed GitLab shows it on a "
@@ -113,7 +113,7 @@ def check_token_scopes(probe: Probe, api_url: str, token: str) -> None:
         if response.status != 200:
             raise status_failure(response, url, True)
         scopes = [str(scope) for scope in scopes]
-        step.detail = f"scopes: {', '.join(scopes) or 'none'}"
+        step.detail = f"Scopes: {', '.join(scopes) or 'none'}"
         for scope, purpose in NEEDED_SCOPES:
             if scope not in scopes and "api" not in scopes:
                 probe.warn(

@@ -84,7 +84,8 @@ class GoogleGcr(Provider):
             add_error(
                 errors,
                 "url",
-                f"{host} is not a Google registry host: enter https://gcr.io (or us./eu./asia.gcr.io) "
+                f"The host {host} is not a Google registry host: enter https://gcr.io (or "
+                "us./eu./asia.gcr.io) "
                 "or https://<region>-docker.pkg.dev. For another registry, choose Docker Registry.",
             )
         elif path_of(url):
@@ -119,10 +120,9 @@ class GoogleGcr(Provider):
     def check(self, probe: Probe, target: Target) -> None:
 
         if not target.access_secret:
-            # Public images need no key (Harbor refuses this: goharbor/harbor#11724).
+            # Public images need no key (Harbor refuses this: goharbor/harbor#11724); the
+            # anonymous token says whether the registry lets them be pulled.
             check_registry_v2(probe, target, target.url, username="", password="")
-            probe.succeed(f"Reachable: {host_of(target.url)} answers. Without a JSON key only public "
-                          "images can be replicated.")
             return
         key = json.loads(target.access_secret)  # clean() has checked its shape
         probe.add_sensitive(key["private_key"])

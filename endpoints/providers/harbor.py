@@ -36,7 +36,8 @@ class Harbor(Provider):
         "A Harbor user name, or a robot account such as robot$name (project robots look like "
         "robot$project+name). Use an account that has write permission on the corresponding project "
         "in that Harbor when replicating to it, or pull permission when replicating from it. "
-        "Leave Access ID and Access Secret empty for anonymous access to public projects."
+        "Leave Access ID and Access Secret empty only for a Harbor that allows anonymous pulls: "
+        "Test Connection tells whether it does."
     )
     access_secret_placeholder = "Password or robot secret"
     access_secret_help = (
@@ -68,7 +69,7 @@ class Harbor(Provider):
             f"Harbor puts in its token realm: it must be reachable from here; this endpoint uses "
             f"{base_of(target.url)}."
         )
-        check_registry_v2(probe, target, target.url, anonymous_token=True,
+        check_registry_v2(probe, target, target.url,
                           hints={category: unreachable for category in UNREACHABLE})
         if version:
             probe.succeed(f"{probe.summary.removesuffix('.')} (Harbor API {version}).")
@@ -83,8 +84,8 @@ def api_version(probe: Probe, target: Target) -> str:
         response = probe.http.request("GET", url, auth=auth)
         step.detail = f"HTTP {response.status}"
         if response.status == 404:
-            probe.warn(f"{url} answered 404: this looks like Harbor 1.x or not Harbor; only the "
-                       "registry API (/v2/) was checked.")
+            probe.warn(f"The server at {url} answered 404: this looks like Harbor 1.x or not Harbor; "
+                       "only the registry API (/v2/) was checked.")
             return ""
         if not 200 <= response.status < 300:
             raise status_failure(response, url, target.has_credentials, target.access_id)
@@ -93,8 +94,9 @@ def api_version(probe: Probe, target: Target) -> str:
         if not isinstance(version, str) or not API_VERSION_RE.fullmatch(version):
             raise StepFailed(
                 Category.NOT_REGISTRY,
-                f"{url} answered {response.status} but not with Harbor's version JSON",
-                f"{base_of(target.url)} does not serve Harbor's API: enter the Harbor's external URL "
+                f"The server at {url} answered {response.status} but not with Harbor's version JSON",
+                f"The address {base_of(target.url)} does not serve Harbor's API: enter the Harbor's "
+                "external URL "
                 "(the address of its web portal, without a page path), or choose the Docker Registry "
                 "provider for a plain registry.",
             )

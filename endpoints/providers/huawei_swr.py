@@ -27,7 +27,7 @@ class HuaweiSwr(Provider):
     url_mode = UrlMode.FREE
     url_placeholder = "https://swr.cn-north-4.myhuaweicloud.com"
     url_help = (
-        "https://swr.<region>.myhuaweicloud.com for the region your organizations are in, e.g. "
+        "Enter https://swr.<region>.myhuaweicloud.com for the region your organizations are in, e.g. "
         "https://swr.cn-north-4.myhuaweicloud.com (SWR console → Dashboard shows the address)."
     )
 

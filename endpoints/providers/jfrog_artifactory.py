@@ -91,11 +91,11 @@ def ping(probe: Probe, base: str) -> None:
             step.detail += ": Artifactory allows no anonymous ping; the login is checked below"
         elif response.status >= 500:
             raise StepFailed(
-                Category.HTTP, f"{url} answered HTTP {response.status}",
+                Category.HTTP, f"The server at {url} answered HTTP {response.status}",
                 f"Artifactory at {host_of(base)} reports a problem: check its service status and logs.",
             )
         else:
             probe.warn(
-                f"{url} answered HTTP {response.status}, not OK: {base} may not be the Artifactory "
-                "base URL; the registry check decides."
+                f"The server at {url} answered HTTP {response.status}, not OK: {base} may not be the "
+                "Artifactory base URL; the registry check decides."
             )

@@ -35,14 +35,14 @@ class Quay(Provider):
 
     url_mode = UrlMode.FREE
     url_placeholder = "https://quay.io"
-    url_help = "https://quay.io, or the address of your Red Hat Quay / Project Quay server."
+    url_help = "Enter https://quay.io, or the address of your Red Hat Quay / Project Quay server."
 
     fixed_access_id = JSON_FILE_ID
     access_id_placeholder = JSON_FILE_ID
     access_id_help = (
         "You don't need to enter an Access ID: json_file is used as the default Access ID (filled in "
-        "for you). If you are connecting to a registry without authorization, keep Access ID and "
-        "Access Secret empty."
+        "for you). If you are connecting to a registry without authorization, leave the Access "
+        "Secret empty."
     )
     secret_kind = SecretKind.JSON
     access_secret_placeholder = (
@@ -102,7 +102,7 @@ def check_api_token(probe: Probe, target: Target, token: str) -> str:
         response = probe.http.request("GET", url, headers={"Authorization": f"Bearer {token}"})
         if response.status in (401, 403):
             raise StepFailed(
-                Category.AUTH, f"{url} answered {response.status}",
+                Category.AUTH, f"The Quay API at {url} answered {response.status}",
                 "The oauth2_token is not accepted by the Quay API (needed only to create organizations "
                 "automatically): generate a new OAuth application token in Quay, or leave oauth2_token "
                 "out of the JSON secret.",
@@ -112,7 +112,7 @@ def check_api_token(probe: Probe, target: Target, token: str) -> str:
         body = response.json()
         if not isinstance(body, dict) or not body.get("username"):
             raise StepFailed(
-                Category.NOT_REGISTRY, f"{url} answered 200 but not like the Quay API",
+                Category.NOT_REGISTRY, f"The server at {url} answered 200 but not like the Quay API",
                 f"Check that {target.url} is a Quay server (Red Hat Quay, Project Quay or quay.io).",
             )
         step.detail = f"API user {body['username']}"

@@ -25,7 +25,7 @@ def test_it_blocks_denied_addresses_without_connecting(url, address, network, di
     assert verdict.category == "blocked"
     step = failed_step(verdict)
     assert step.name == "Address policy"
-    assert f"{address} is in ENDPOINT_DENY_NETWORKS ({network})" in step.detail
+    assert f"{address} is in ENDPOINT_DENY_NETWORKS ({network}, a server setting)" in verdict.summary
     assert f"remove {network} from ENDPOINT_DENY_NETWORKS" in step.hint
     assert dialled == [] and socket_connects == []
 
@@ -41,7 +41,8 @@ def test_it_blocks_a_host_name_that_resolves_to_a_metadata_address(answer, fake_
     assert step_named(verdict, "DNS").detail.startswith("metadata.example.test → ")
     step = failed_step(verdict)
     assert step.name == "Address policy"
-    assert "metadata.example.test resolves to" in step.detail and "no connection was made" in step.detail
+    assert "metadata.example.test resolves to" in verdict.summary
+    assert "no connection was made" in verdict.summary
     assert dialled == [] and socket_connects == []
 
 

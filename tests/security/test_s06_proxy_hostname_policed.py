@@ -64,8 +64,8 @@ def test_a_name_resolving_to_a_metadata_address_is_not_proxied(answer, https_pro
     assert verdict.category == "blocked", verdict.as_json()
     step = failed_step(verdict)
     assert step.name == "Address policy"
-    assert "metadata.example.test resolves to" in step.detail
-    assert "ENDPOINT_DENY_NETWORKS" in step.detail and "no connection was made" in step.detail
+    assert "metadata.example.test resolves to" in verdict.summary
+    assert "ENDPOINT_DENY_NETWORKS" in verdict.summary and "no connection was made" in verdict.summary
     assert not wait_until(lambda: proxy.accepted > 0, timeout=0.2)
     assert log == []
 
@@ -86,7 +86,7 @@ def test_a_name_resolving_outside_the_allowed_networks_is_not_proxied(http_proxy
     verdict = check("http://registry.example.test")
 
     assert verdict.category == "blocked", verdict.as_json()
-    assert "outside ENDPOINT_ALLOW_NETWORKS" in failed_step(verdict).detail
+    assert "outside ENDPOINT_ALLOW_NETWORKS" in verdict.summary
     assert http_proxy.seen == []
 
 

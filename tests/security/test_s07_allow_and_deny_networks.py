@@ -32,7 +32,8 @@ def test_it_blocks_addresses_outside_the_allow_list(serve_http, settings):
     assert verdict.category == "blocked"
     step = failed_step(verdict)
     assert step.name == "Address policy"
-    assert "127.0.0.1 is outside ENDPOINT_ALLOW_NETWORKS (10.0.0.0/8, 192.168.0.0/16)" in step.detail
+    assert ("127.0.0.1 is outside ENDPOINT_ALLOW_NETWORKS (10.0.0.0/8, 192.168.0.0/16, a server setting)"
+            in verdict.summary)
     assert "ENDPOINT_ALLOW_NETWORKS" in step.hint
     assert server.seen == []
 
@@ -66,7 +67,7 @@ def test_it_reads_numeric_ipv4_spellings_like_the_resolver(spelling, serve_http,
     assert f"{spelling} means 127.0.0.1" in step_named(allowed, "Address policy").detail
     assert denied.category == "blocked"
     assert f"{spelling} means 127.0.0.1, and 127.0.0.1 is in ENDPOINT_DENY_NETWORKS" in (
-        failed_step(denied).detail
+        denied.summary
     )
     assert dialled == ["127.0.0.1"]  # the allowed check's pre-flight connection, used by its request
     assert len(server.seen) == 1
@@ -80,7 +81,7 @@ def test_numeric_spellings_are_checked_against_the_allow_list_too(spelling, serv
     verdict = check(f"http://{spelling}:{server.port}")
 
     assert verdict.category == "blocked"
-    assert "127.0.0.1 is outside ENDPOINT_ALLOW_NETWORKS" in failed_step(verdict).detail
+    assert "127.0.0.1 is outside ENDPOINT_ALLOW_NETWORKS" in verdict.summary
     assert server.seen == []
 
 
@@ -112,7 +113,7 @@ def test_a_malformed_network_setting_fails_closed_and_is_named(name, value, sett
     verdict = check("http://127.0.0.1:9")
 
     assert verdict.category == "invalid"
-    assert name in failed_step(verdict).detail and name in failed_step(verdict).hint
+    assert name in verdict.summary and name in failed_step(verdict).hint
     assert dialled == []
 
 

@@ -53,7 +53,7 @@ def test_a_later_connection_that_rebinds_is_refused_at_connect(serve_http, fake_
     assert verdict.category == "blocked", verdict.as_json()
     step = failed_step(verdict)
     assert step.name == f"GET http://rebind.example.test:{server.port}/v2/ (authenticated)"
-    assert "rebind.example.test resolves to 169.254.169.254" in step.detail
+    assert "rebind.example.test resolves to 169.254.169.254" in verdict.summary
     assert calls == ["rebind.example.test", "rebind.example.test"]
     assert dialled == ["127.0.0.1"]  # only the pre-flight's connection
     assert ("169.254.169.254", server.port) not in socket_connects

@@ -22,7 +22,7 @@ def test_it_never_follows_a_redirect_to_another_scheme(location, serve_http, soc
     assert verdict.category == "blocked"
     step = failed_step(verdict)
     assert step.name == f"GET {server.url}/v2/"
-    assert f"redirects to a {location.split(':')[0]}: URL, which is never followed" in step.detail
+    assert f"redirects to a {location.split(':')[0]}: URL, which is never followed" in verdict.summary
     assert "Endpoint URL" in step.hint
     assert ("127.0.0.1", 70) not in socket_connects
 
@@ -35,7 +35,7 @@ def test_it_polices_every_redirect_hop(serve_http, dialled, socket_connects):
     assert verdict.category == "blocked"
     step = failed_step(verdict)
     assert step.name == "Address policy"
-    assert "169.254.169.254 is in ENDPOINT_DENY_NETWORKS" in step.detail
+    assert "169.254.169.254 is in ENDPOINT_DENY_NETWORKS" in verdict.summary
     assert "169.254.169.254" not in dialled
     assert not any(address == "169.254.169.254" for address, _ in socket_connects)
 
@@ -49,7 +49,7 @@ def test_a_redirect_to_a_denied_local_address_is_not_followed(serve_http, settin
     verdict = check(origin.url)
 
     assert verdict.category == "blocked"
-    assert "127.0.0.2 is in ENDPOINT_DENY_NETWORKS" in failed_step(verdict).detail
+    assert "127.0.0.2 is in ENDPOINT_DENY_NETWORKS" in verdict.summary
     assert target.seen == []
 
 
@@ -59,7 +59,7 @@ def test_it_stops_after_three_redirects(serve_http):
     verdict = check(server.url)
 
     assert verdict.category == "http"
-    assert "more than 3 redirects" in failed_step(verdict).detail
+    assert "More than 3 redirects" in verdict.summary
     assert len(server.seen) == 4
 
 

@@ -37,7 +37,7 @@ def test_it_never_sends_credentials_to_an_http_realm_of_an_https_registry(regist
     assert verdict.category == "blocked"
     step = failed_step(verdict)
     assert step.name == f"Token from {server.token_server.realm}"
-    assert "plain http" in step.detail and "not sent" in step.detail
+    assert "plain http" in verdict.summary and "not sent" in verdict.summary
     assert "https token realm" in step.hint and "127.0.0.1" in step.hint
     # Over the wire: the token service saw nothing at all, so no Authorization either.
     assert server.token_server.requests[requests_before:] == []
@@ -53,9 +53,9 @@ def test_it_refuses_a_token_realm_on_a_denied_address(registry_token, settings):
     assert verdict.category == "blocked"
     step = failed_step(verdict)
     assert step.name == "Address policy"
-    assert "127.0.0.2 is in ENDPOINT_DENY_NETWORKS (127.0.0.2/32)" in step.detail
+    assert "127.0.0.2 is in ENDPOINT_DENY_NETWORKS (127.0.0.2/32, a server setting)" in verdict.summary
     assert "ENDPOINT_DENY_NETWORKS" in step.hint
-    assert f"the token service at {registry_token.token_server.realm} is not reachable" in verdict.summary
+    assert f"The token service at {registry_token.token_server.realm} is not reachable" in verdict.summary
     assert registry_token.token_server.requests[requests_before:] == []
 
 

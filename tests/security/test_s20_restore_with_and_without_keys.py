@@ -89,9 +89,10 @@ def test_a_restore_with_its_key_file_works_on_a_clean_instance(backup, tmp_path,
     check = manage(env, "check_registries", "--json")
 
     assert verify.returncode == 0 and verify.stdout.strip().endswith("verified=2 failed=0"), verify.stderr
-    assert check.returncode == 0, check.stdout + check.stderr
     results = {r["name"]: (r["ok"], r["category"]) for r in json.loads(check.stdout)["results"]}
-    assert results == {"alpha": (True, "ok"), "beta": (True, "ok"), "anonymous": (True, "ok")}
+    # The endpoint without credentials is refused by this Basic registry (SPEC §7): exit 1.
+    assert results == {"alpha": (True, "ok"), "beta": (True, "ok"), "anonymous": (False, "auth")}
+    assert check.returncode == 1, check.stdout + check.stderr
     assert len(recording_registry.credentialed) == 2  # the restored secrets really authenticated
     assert find_canaries(verify.stdout + verify.stderr + check.stdout + check.stderr, PASSWORD_CANARY) == []
 

@@ -28,7 +28,8 @@ pytestmark = pytest.mark.django_db
 PASSWORD = "pw-S23-stored-canary"
 VERIFY_OFF_MESSAGE = "Verify Remote Cert was turned off: enter the Access Secret again or clear it."
 CA_CHANGED_MESSAGE = "The CA Certificate changed: enter the Access Secret again or clear it."
-NOT_SENT = "The stored Access Secret was not sent because {}: enter it again to test with credentials."
+NOT_SENT = ("Tested anonymously: the stored Access Secret was not sent because {}. Enter it again to test "
+            "with credentials.")
 LOOSENINGS = {
     # name: (what the form posts instead of the stored trust, the message, the test's warning)
     "verify unticked": ("verify_off", VERIFY_OFF_MESSAGE, "Verify Remote Cert was turned off"),

@@ -33,7 +33,7 @@ def test_every_spelling_is_refused_when_loopback_is_denied(host, serve_http, loo
     assert verdict.category == "blocked", verdict.as_json()
     step = failed_step(verdict)
     assert step.name == "Address policy"
-    assert "this host" in step.detail and "ENDPOINT_DENY_NETWORKS" in step.detail
+    assert "this host" in verdict.summary and "ENDPOINT_DENY_NETWORKS" in verdict.summary
     assert server.seen == []
     assert [port for _address, port in socket_connects if port == server.port] == []
 
@@ -58,7 +58,7 @@ def test_an_allow_list_without_loopback_refuses_it(host, serve_http, settings, s
     verdict = check(f"http://{host}:{server.port}")
 
     assert verdict.category == "blocked", verdict.as_json()
-    assert "ENDPOINT_ALLOW_NETWORKS" in failed_step(verdict).detail
+    assert "ENDPOINT_ALLOW_NETWORKS" in verdict.summary
     assert server.seen == []
 
 
@@ -76,7 +76,7 @@ def test_a_name_resolving_to_it_is_refused(serve_http, loopback_denied, fake_dns
     verdict = check(f"http://zero.example.test:{server.port}")
 
     assert verdict.category == "blocked"
-    assert "zero.example.test resolves to 0.0.0.0" in failed_step(verdict).detail
+    assert "zero.example.test resolves to 0.0.0.0" in verdict.summary
     assert server.seen == []
 
 
@@ -105,5 +105,5 @@ def test_a_token_realm_on_it_gets_no_credentials(serve_http, settings):
     verdict = check(registry.url, "ci", "pw-S24-canary")
 
     assert verdict.category == "blocked", verdict.as_json()
-    assert f"the token service at {realm} is not reachable" in verdict.summary
+    assert f"The token service at {realm} is not reachable" in verdict.summary
     assert token_service.seen == []

@@ -39,7 +39,7 @@ def test_gitlab_never_sends_its_token_to_an_http_api_host(emulate, serve_http):
     assert verdict.category == "blocked", verdict.as_json()
     step = failed_step(verdict)
     assert step.name == "GitLab token scopes"
-    assert "plain http" in step.detail and "not sent" in step.detail
+    assert "plain http" in verdict.summary and "not sent" in verdict.summary
     assert TOKEN not in verdict.summary
 
 

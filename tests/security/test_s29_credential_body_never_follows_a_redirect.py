@@ -36,7 +36,7 @@ def test_the_docker_hub_login_body_does_not_follow_a_redirect(status, emulate, s
     assert verdict.category == "blocked", verdict.as_json()
     step = failed_step(verdict)
     assert step.name == "Docker Hub login"
-    assert f"redirects to {elsewhere.url}" in step.detail and "not re-sent" in step.detail
+    assert f"redirects to {elsewhere.url}" in verdict.summary and "not re-sent" in verdict.summary
 
 
 @pytest.mark.parametrize("status", [307, 308])
