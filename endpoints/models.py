@@ -369,8 +369,9 @@ class ProxyCacheProject(models.Model):
             return None
         allowed = ", ".join(get_provider(k).label for k in proxy_cache_provider_keys())
         return (
-            f"{registry.provider_label} endpoints cannot back a proxy-cache project. "
-            f"Choose an endpoint of: {allowed}."
+            f"{registry.provider_label} endpoints cannot back a proxy-cache project here: "
+            f"PROXY_CACHE_PROVIDERS (a server setting) allows {allowed}. Choose an endpoint of "
+            "one of these, or ask the operator of this server to add the provider to the setting."
         )
 
     def clean_fields(self, exclude=None) -> None:

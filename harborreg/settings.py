@@ -182,9 +182,12 @@ REGISTRY_SECRET_KEYS_FILE: str = env.str("REGISTRY_SECRET_KEYS_FILE", default=""
 # Quick start only (DEBUG): where a generated key file is written when no key is configured.
 REGISTRY_SECRET_KEYS_QUICKSTART_FILE = DATA_DIR / "registry-secret-keys"
 
+# Harbor 2.15's list; the seed documentation's six (harbor, docker-hub, aws-ecr, azure-acr,
+# google-gcr, quay) are always allowed, and keys of providers not (yet) built are ignored.
 PROXY_CACHE_PROVIDERS: list[str] = env.list(
     "PROXY_CACHE_PROVIDERS",
-    default=["harbor", "docker-hub", "aws-ecr", "azure-acr", "google-gcr", "quay"],
+    default=["harbor", "docker-hub", "docker-registry", "aws-ecr", "azure-acr", "ali-acr",
+             "google-gcr", "quay", "jfrog-artifactory", "github-ghcr"],
 )
 ENABLED_PROVIDERS: list[str] = env.list("ENABLED_PROVIDERS", default=[])  # empty: all
 

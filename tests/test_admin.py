@@ -672,7 +672,7 @@ def test_it_refuses_a_rule_without_a_remote_side(admin_client):
 
 def test_it_offers_only_proxy_cache_registries_to_a_project(admin_client, make_registry):
     harbor = make_registry(name="harbor-ep", provider="harbor", url="https://h.example.com")
-    plain = make_registry(name="plain-ep", provider="docker-registry", url="https://r.example.com")
+    plain = make_registry(name="plain-ep", provider="gitlab", url="https://registry.gitlab.com")
 
     response = admin_client.get(reverse("admin:endpoints_proxycacheproject_add"))
 
@@ -681,10 +681,10 @@ def test_it_offers_only_proxy_cache_registries_to_a_project(admin_client, make_r
     assert plain.pk not in [getattr(v, "value", v) for v in choices]
 
 
-def test_it_rejects_a_docker_registry_endpoint_for_a_project_with_the_models_message(
+def test_it_rejects_a_gitlab_endpoint_for_a_project_with_the_models_message(
     admin_client, make_registry
 ):
-    plain = make_registry(name="plain-ep", provider="docker-registry", url="https://r.example.com")
+    plain = make_registry(name="plain-ep", provider="gitlab", url="https://registry.gitlab.com")
     harbor = make_registry(name="harbor-ep", provider="harbor", url="https://h.example.com")
     url = reverse("admin:endpoints_proxycacheproject_add")
 
@@ -692,6 +692,6 @@ def test_it_rejects_a_docker_registry_endpoint_for_a_project_with_the_models_mes
     accepted = admin_client.post(url, {"name": "cache", "registry": harbor.pk})
 
     assert refused.status_code == 200
-    assert refused.content.decode().count("Docker Registry endpoints cannot back a proxy-cache project.") == 1
+    assert refused.content.decode().count("GitLab endpoints cannot back a proxy-cache project here") == 1
     assert accepted.status_code == 302
     assert ProxyCacheProject.objects.get(name="cache").registry == harbor

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import DataError, IntegrityError, transaction
 
 from endpoints.models import ProxyCacheProject, Registry, ReplicationRule
+from endpoints.providers import proxy_cache_provider_keys
 from endpoints.validation import normalize_endpoint_url, validate_ca_certificate
 
 
@@ -108,13 +109,38 @@ def test_it_normalizes_the_url_on_clean(make_registry):
 
 @pytest.mark.django_db
 def test_proxy_cache_projects_accept_only_proxy_cache_providers(make_registry):
-    plain = make_registry(name="plain", provider="docker-registry")
-    project = ProxyCacheProject(name="p", registry=plain)
+    gitlab = make_registry(name="gitlab", provider="gitlab", url="https://registry.gitlab.com")
+    project = ProxyCacheProject(name="p", registry=gitlab)
     with pytest.raises(ValidationError) as exc:
         project.full_clean()
     message = exc.value.message_dict["registry"][0]
-    assert "Docker Registry endpoints cannot back a proxy-cache project" in message
-    assert "Docker Hub" in message and "Quay" in message
+    assert message.startswith("GitLab endpoints cannot back a proxy-cache project here")
+    # The operator decides: the message names the setting and says whose it is.
+    assert "PROXY_CACHE_PROVIDERS (a server setting)" in message
+    assert "Docker Hub" in message and "Quay" in message and "Docker Registry" in message
+
+
+SEED_SIX = {"harbor", "docker-hub", "aws-ecr", "azure-acr", "google-gcr", "quay"}
+HARBOR_2_15_ADDS = {"docker-registry", "jfrog-artifactory", "ali-acr"}  # and github-ghcr
+
+
+def test_the_default_proxy_cache_providers_are_harbor_2_15s(settings):
+    assert "github-ghcr" in settings.PROXY_CACHE_PROVIDERS  # listed before its provider exists
+    assert set(proxy_cache_provider_keys()) == SEED_SIX | HARBOR_2_15_ADDS  # known ones only
+
+
+@pytest.mark.django_db
+def test_a_docker_registry_endpoint_backs_a_proxy_cache_project_by_default(make_registry):
+    """The common setup: proxy-cache registry.k8s.io through a Docker Registry endpoint."""
+    k8s = make_registry(name="k8s", provider="docker-registry", url="https://registry.k8s.io")
+
+    ProxyCacheProject(name="k8s-cache", registry=k8s).full_clean()
+
+
+def test_the_seed_six_stay_whatever_the_setting_says(settings):
+    settings.PROXY_CACHE_PROVIDERS = ["harbor"]
+
+    assert set(proxy_cache_provider_keys()) == SEED_SIX
 
 
 @pytest.mark.django_db

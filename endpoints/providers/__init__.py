@@ -59,6 +59,13 @@ def enabled_providers() -> list[Provider]:
     return [p for p in PROVIDERS.values() if not enabled or p.key in enabled]
 
 
+# The proxy-cache providers of the seed documentation: allowed whatever the setting says.
+SEED_PROXY_CACHE_PROVIDERS = ("harbor", "docker-hub", "aws-ecr", "azure-acr", "google-gcr", "quay")
+
+
 def proxy_cache_provider_keys() -> list[str]:
-    """The one list of providers a proxy-cache project may use (`PROXY_CACHE_PROVIDERS`)."""
-    return [key for key in settings.PROXY_CACHE_PROVIDERS if key in PROVIDERS]
+    """The one list of providers a proxy-cache project may use: the seed documentation's
+    six and `PROXY_CACHE_PROVIDERS` (default Harbor 2.15's list), in registry order; keys
+    of providers this version does not have are ignored."""
+    allowed = {*SEED_PROXY_CACHE_PROVIDERS, *settings.PROXY_CACHE_PROVIDERS}
+    return [key for key in PROVIDERS if key in allowed]
