@@ -20,7 +20,7 @@ from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters
 
-from endpoints import services, throttle
+from endpoints import names, services, throttle
 from endpoints.forms_admin import (
     ProxyCacheProjectAdminForm,
     ProxyCacheRegistryField,
@@ -44,9 +44,9 @@ class DeletionRefused(Exception):
 
 def blockers_text(registry: Registry) -> str:
     rules, projects = registry.used_by()
-    names = [f"replication rule “{rule.name}”" for rule in rules]
-    names += [f"proxy-cache project “{project.name}”" for project in projects]
-    return ", ".join(names)
+    blockers = [f"replication rule “{rule.name}”" for rule in rules]
+    blockers += [f"proxy-cache project “{project.name}”" for project in projects]
+    return ", ".join(blockers)
 
 
 def refusal_message(registries: list[Registry]) -> str:
@@ -54,9 +54,9 @@ def refusal_message(registries: list[Registry]) -> str:
         f"“{registry.name}” is used by {text}" for registry in registries if (text := blockers_text(registry))
     ]
     if not blocked:  # the blocker is not visible (yet) to this transaction
-        names = ", ".join(f"“{registry.name}”" for registry in registries)
+        listed = ", ".join(f"“{registry.name}”" for registry in registries)
         return (
-            f"Nothing was deleted: something started using {names} while it was being "
+            f"Nothing was deleted: something started using {listed} while it was being "
             "deleted. Reload the page and try again."
         )
     return (
@@ -110,6 +110,14 @@ class RegistryAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_usage()
+
+    def get_search_results(self, request, queryset, search_term):
+        """Django's search, and the name's stored key as the Registries page searches it
+        (SQLite folds the case of ASCII letters only)."""
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if key := names.name_key(search_term):
+            results = results | queryset.filter(name_key__contains=key)
+        return results, may_have_duplicates
 
     @sensitive_secret_post
     def add_view(self, request, form_url="", extra_context=None):

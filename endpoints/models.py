@@ -27,8 +27,12 @@ class RegistryQuerySet(models.QuerySet):
         text = text.strip()
         if not text:
             return self
+        # SQLite's LIKE folds ASCII letters only: the name is also matched through its
+        # stored key (NFKC + case folding), so "ärzte" finds "Ärzte" on every database.
+        key = names.name_key(text)
         return self.filter(
             models.Q(name__icontains=text)
+            | (models.Q(name_key__contains=key) if key else models.Q(pk__in=[]))
             | models.Q(url__icontains=text)
             | models.Q(description__icontains=text)
         )

@@ -179,6 +179,15 @@ def test_it_searches_name_url_and_description_but_never_the_secret(admin_client,
     assert found("v1:test1:") == []
 
 
+def test_its_search_matches_non_ascii_names_whatever_their_case(admin_client, make_registry):
+    make_registry(name="Ärzte-Mirror")
+    make_registry(name="other")
+
+    response = admin_client.get(REGISTRY_CHANGELIST, {"q": "ärzte"})
+
+    assert [r.name for r in response.context["cl"].result_list] == ["Ärzte-Mirror"]
+
+
 def test_it_filters_by_provider(admin_client, canary_registries):
     response = admin_client.get(REGISTRY_CHANGELIST, {"provider__exact": "google-gcr"})
 

@@ -175,3 +175,21 @@ def test_protect_blocks_deleting_a_referenced_registry(make_registry, make_rule)
     make_rule(source=registry)
     with pytest.raises(ProtectedError):
         registry.delete()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("typed", ["ärzte", "ÄRZTE", "Ärzte", "ＡＲＺＴＥ".replace("Ａ", "Ä")])
+def test_search_matches_non_ascii_names_whatever_their_case(make_registry, typed):
+    """SQLite's LIKE folds ASCII only: the stored name key (NFKC + case folding) is
+    searched as well, so both databases find the same endpoints."""
+    make_registry(name="Ärzte-Mirror")
+    make_registry(name="other")
+
+    assert [r.name for r in Registry.objects.search(typed)] == ["Ärzte-Mirror"]
+
+
+@pytest.mark.django_db
+def test_search_folds_like_the_name_key(make_registry):
+    make_registry(name="STRASSE-cache")
+
+    assert [r.name for r in Registry.objects.search("straße")] == ["STRASSE-cache"]
