@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters
 
 from endpoints import names, services, throttle
+from endpoints.forms import CONNECTION_FIELDS
 from endpoints.forms_admin import (
     ProxyCacheProjectAdminForm,
     ProxyCacheRegistryField,
@@ -162,6 +163,38 @@ class RegistryAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj: Registry, form, change) -> None:
         obj.save_edit()
+        for note in getattr(form, "url_notes", []):
+            self.message_user(request, note, messages.INFO)
+        if not change or {*CONNECTION_FIELDS, "access_secret"} & set(form.changed_data):
+            self._test_saved(request, obj)
+
+    def _test_saved(self, request, registry: Registry) -> None:
+        """The connection test the pages run when an endpoint is created or its connection
+        changes, run here after the save and reported; the admin is the operator's tool,
+        so a failure does not refuse the save (the pages offer "Save anyway" instead)."""
+        try:
+            with throttle.connection_slot(request.user, ConnectionAttempt.Kind.TEST, url=registry.url,
+                                          provider=registry.provider, registry=registry) as attempt:
+                verdict = services.check_registry(registry, request.user)
+                attempt.outcome = verdict.category if verdict else "not checked"
+        except throttle.Throttled as refusal:
+            verdict, untested = None, refusal.message
+        else:
+            untested = services.POOL_BUSY_MESSAGE
+        name = f"“{registry.name}”"
+        if verdict is None:
+            registry.forget_status()  # the last check was of other connection settings
+            self.message_user(request, f"{name} was saved but not tested. {untested}", messages.WARNING)
+        elif verdict.ok:
+            self.message_user(request, f"{name}: connection tested, Healthy. {verdict.reason}",
+                              messages.SUCCESS)
+        else:
+            self.message_user(
+                request,
+                f"{name}: connection tested, Unhealthy ({verdict.category_label}). {verdict.reason} "
+                "It was saved anyway, as the admin does (the Registries page asks first).",
+                messages.WARNING,
+            )
 
     # --- actions ---
 
@@ -169,11 +202,11 @@ class RegistryAdmin(admin.ModelAdmin):
     def check_connection(self, request, queryset) -> None:
         def report(registry: Registry, verdict: Verdict) -> None:
             if verdict.ok:
-                self.message_user(request, f"{registry.name}: Healthy. {verdict.summary}", messages.SUCCESS)
+                self.message_user(request, f"{registry.name}: Healthy. {verdict.reason}", messages.SUCCESS)
             else:
                 self.message_user(
                     request,
-                    f"{registry.name}: Unhealthy ({verdict.category}). {verdict.summary}",
+                    f"{registry.name}: Unhealthy ({verdict.category_label}). {verdict.reason}",
                     messages.ERROR,
                 )
 

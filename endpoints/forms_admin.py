@@ -22,6 +22,7 @@ from endpoints.validation import (
     check_access_secret_length,
     check_ca_certificate_length,
     normalize_endpoint_url,
+    read_endpoint_url,
     secret_reentry_reason,
 )
 
@@ -51,6 +52,7 @@ class RegistryAdminForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.url_notes: list[str] = []
         registry = self.instance
         self.had_secret = registry.has_secret
         # What the stored secret was saved for (the instance changes once the form cleans).
@@ -70,6 +72,13 @@ class RegistryAdminForm(forms.ModelForm):
             if registry.provider and registry.provider not in dict(offered):
                 offered.append((registry.provider, registry.provider_label))
             self.fields["provider"].choices = [("", "---------"), *offered]
+
+    def clean_url(self) -> str:
+        """The normalized URL; what normalizing changed (https:// assumed, /v2 removed, an
+        IDN name in punycode) is kept in `url_notes` for the admin to say."""
+        url = read_endpoint_url(self.cleaned_data.get("url", ""))
+        self.url_notes = url.notes
+        return url.url
 
     @staticmethod
     def _provider_secret_kind(key: str) -> SecretKind | None:

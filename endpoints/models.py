@@ -248,6 +248,15 @@ class Registry(models.Model):
             ca_certificate=self.ca_certificate,
         )
 
+    def forget_status(self) -> None:
+        """Back to Unknown: the connection settings changed and no check has run since."""
+        self.status, self.status_category, self.last_checked_at = self.Status.UNKNOWN, "", None
+        self.status_detail = "Not checked since its connection settings changed."
+        Registry.objects.filter(pk=self.pk).update(
+            status=self.status, status_category="", status_detail=self.status_detail,
+            last_checked_at=None,
+        )
+
     def record_verdict(self, verdict: Verdict, checked_by=None) -> None:
         """Store a check's outcome: always, also when it failed (never a stale 'healthy').
         `checked_by`: the user who asked (Check now, a save that tested), or None (a

@@ -476,7 +476,8 @@ def test_it_checks_connections_and_records_the_status(admin_client, make_registr
 
     assert response.status_code == 200
     texts = messages_of(response)
-    assert any(t.startswith("dead-port: Unhealthy (connect).") for t in texts), texts
+    assert any(t.startswith("dead-port: Unhealthy (Cannot connect). The connection to 127.0.0.1:9 was "
+                            "refused") for t in texts), texts
     reloaded = Registry.objects.get(pk=dead.pk)
     assert reloaded.status == Registry.Status.UNHEALTHY
     assert reloaded.status_category == "connect"
@@ -486,6 +487,77 @@ def test_it_checks_connections_and_records_the_status(admin_client, make_registr
     assert HealthCheck.objects.get(registry=dead).checked_by is not None
     assert_no_canary(response.content.decode())
     assert_no_canary(admin_client.get(REGISTRY_CHANGELIST).content.decode())
+
+
+# --- add and change test the connection, as the pages do (issue 10, item 21) ---
+
+
+def admin_form(recording_registry, **overrides) -> dict:
+    data = {"provider": "docker-registry", "name": "tested", "url": recording_registry.url,
+            "access_id": recording_registry.username, "access_secret": recording_registry.password,
+            "verify_remote_cert": "on", "description": "", "ca_certificate": ""}
+    data.update(overrides)
+    return data
+
+
+def test_add_tests_the_connection_and_stores_the_verdict(admin_client, recording_registry):
+    response = admin_client.post(REGISTRY_ADD, admin_form(recording_registry), follow=True)
+
+    registry = Registry.objects.get(name="tested")
+    assert [r.path for r in recording_registry.credentialed] == ["/v2/"]  # tested with the secret
+    assert registry.status == Registry.Status.HEALTHY and registry.status_category == "ok"
+    assert registry.last_checked_at is not None
+    assert HealthCheck.objects.get(registry=registry).checked_by is not None
+    texts = messages_of(response)
+    assert "“tested”: connection tested, Healthy. Authenticated as ci via Basic authentication." in texts
+
+
+def test_a_failed_test_still_saves_and_says_so(admin_client, recording_registry):
+    response = admin_client.post(REGISTRY_ADD, admin_form(recording_registry, access_secret="wrong-pw-77"),
+                                 follow=True)
+
+    registry = Registry.objects.get(name="tested")  # the admin is the operator's tool: saved
+    assert registry.status == Registry.Status.UNHEALTHY and registry.status_category == "auth"
+    warning = next(t for t in messages_of(response) if t.startswith("“tested”: connection tested"))
+    assert warning.startswith("“tested”: connection tested, Unhealthy (Credentials refused or required). ")
+    assert "Check Access ID and Access Secret" in warning  # what to do, without the steps
+    assert "saved anyway" in warning
+    assert "wrong-pw-77" not in response.content.decode()
+
+
+def test_add_says_what_normalizing_the_url_changed(admin_client, recording_registry):
+    response = admin_client.post(REGISTRY_ADD, admin_form(recording_registry,
+                                                          url=recording_registry.url + "/v2/"),
+                                 follow=True)
+
+    assert Registry.objects.get(name="tested").url == recording_registry.url
+    assert (f"/v2 was removed from the end of the URL: the check adds /v2/ itself "
+            f"({recording_registry.url}).") in messages_of(response)
+
+
+def test_a_change_of_connection_fields_tests_again(admin_client, recording_registry, make_registry):
+    registry = make_registry(name="tested", url="http://127.0.0.1:9", access_id="ci")
+
+    admin_client.post(change_url(registry), form_data(
+        registry, url=recording_registry.url, access_secret=recording_registry.password))
+
+    reloaded = Registry.objects.get(pk=registry.pk)
+    assert reloaded.url == recording_registry.url
+    assert reloaded.status == Registry.Status.HEALTHY
+    assert len(recording_registry.credentialed) == 1
+
+
+def test_a_change_of_name_and_description_alone_does_not_test(admin_client, recording_registry,
+                                                              make_registry):
+    registry = make_registry(name="tested", url=recording_registry.url, access_id="ci", secret="pw")
+
+    response = admin_client.post(change_url(registry), form_data(
+        registry, name="renamed", description="only words"), follow=True)
+
+    assert Registry.objects.get(pk=registry.pk).name == "renamed"
+    assert recording_registry.requests == []
+    assert Registry.objects.get(pk=registry.pk).status == Registry.Status.UNKNOWN
+    assert not any("connection tested" in t for t in messages_of(response))
 
 
 def test_an_undecryptable_secret_is_recorded_as_a_failed_check(admin_client, make_registry, settings):
@@ -498,8 +570,9 @@ def test_an_undecryptable_secret_is_recorded_as_a_failed_check(admin_client, mak
     response = run_action(admin_client, "check_connection", [orphan, no_secret])
 
     texts = messages_of(response)
-    assert "orphan: Unhealthy (invalid). The stored secret cannot be decrypted: enter it again." in texts
-    assert any(t.startswith("no-secret: Unhealthy (connect)") for t in texts)
+    assert ("orphan: Unhealthy (Invalid input). The stored secret cannot be decrypted: enter it again. "
+            "Enter the Access Secret again on the endpoint's Edit page, or clear it.") in texts
+    assert any(t.startswith("no-secret: Unhealthy (Cannot connect)") for t in texts)
     reloaded = Registry.objects.get(pk=orphan.pk)
     assert reloaded.status == Registry.Status.UNHEALTHY and reloaded.status_category == "invalid"
     assert reloaded.last_checked_at is not None
