@@ -2,13 +2,16 @@
 # The work is done by scripts/*.sh, which also run without make.
 
 .DEFAULT_GOAL := help
-.PHONY: help run test test-sqlite test-postgres lint audit venv clean
+.PHONY: help run password test test-sqlite test-postgres lint audit venv clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
-run:  ## set up .venv, migrate, create the admin on first run, serve http://127.0.0.1:8000/
+run:  ## set up .venv and .env, migrate, create the admin on first run, serve http://127.0.0.1:8000/
 	@scripts/run.sh
+
+password:  ## set a new random password for the admin account and print it once
+	@.venv/bin/python manage.py admin_password
 
 test:  ## install test prerequisites, ruff, bandit + pip-audit, the whole suite on SQLite then PostgreSQL
 	@scripts/test.sh

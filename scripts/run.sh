@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Quick start: set up .venv, migrate the embedded SQLite database, create the admin account
-# on the first run, and serve the app on http://127.0.0.1:8000/ with runserver.
+# Quick start: set up .venv, write .env on the first run (DEBUG=true and a generated
+# SECRET_KEY, mode 0600, never overwritten: scripts/quickstart_env.py), migrate the embedded
+# SQLite database, create the admin account on the first run, and serve the app on
+# http://127.0.0.1:8000/ with runserver. Every `manage.py` command then reads the same .env.
 #
-# DEBUG defaults to true here (quick start only) unless the environment or .env sets it.
 # With DEBUG on and no REGISTRY_SECRET_KEYS, the app writes a key file to data/ itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +12,10 @@ ADDR=127.0.0.1:8000
 
 scripts/ensure-venv.sh requirements.txt
 
+echo "==> settings (.env)"
+.venv/bin/python scripts/quickstart_env.py
+# An .env of your own without DEBUG: this server still runs in quick-start mode (the script
+# above said what other commands need).
 if [ -z "${DEBUG+set}" ] && ! grep -qE '^[[:space:]]*(export[[:space:]]+)?DEBUG[[:space:]]*=' .env 2>/dev/null; then
     export DEBUG=true
 fi
@@ -28,22 +33,8 @@ if [ "$(manage shell -v 0 -c 'from django.conf import settings; print(settings.D
 fi
 
 echo "==> admin account"
-# The password is generated here, stored only as Django's hash, and shown this once.
-manage shell -v 0 -c "
-import secrets
-from django.contrib.auth import get_user_model
-
-User = get_user_model()
-if User.objects.filter(username='admin').exists():
-    print('admin account exists; reset with: python manage.py changepassword admin')
-else:
-    password = secrets.token_urlsafe(16)
-    User.objects.create_superuser('admin', email='', password=password)
-    print()
-    print('Log in at http://$ADDR/accounts/login/ as admin / ' + password)
-    print('(shown once; reset with: python manage.py changepassword admin)')
-    print()
-"
+# Created on the first run with a password shown once; `make password` sets a new one.
+manage admin_password --create-only
 
 echo "==> serving http://$ADDR/ (Ctrl-C to stop)"
 exec .venv/bin/python manage.py runserver "$ADDR"
