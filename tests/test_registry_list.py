@@ -4,6 +4,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -23,7 +24,7 @@ def test_it_shows_the_heading_columns_and_new_button(owner_client, make_registry
     html = owner_client.get("/registries/").content.decode()
     assert "<h1" in html and ">Registries</h1>" in html
     assert "+ New Endpoint" in html
-    headers = re.findall(r'<th scope="col">(?:<a [^>]*>)?([^<▲▼]+)', html)
+    headers = re.findall(r'<th scope="col"[^>]*>(?:<a [^>]*>)?([^<▲▼]+)', html)
     assert [h.strip() for h in headers] == [
         "Name", "Status", "Endpoint URL", "Provider", "Verify Remote Cert", "Used by",
         "Creation Time", "Description",
@@ -121,3 +122,65 @@ def test_the_query_count_does_not_grow_with_rows(owner_client, make_registry, ma
         make_rule(f"more{i}", destination=make_registry(name=f"big{i}"))
     assert count_queries() == few
     assert few <= 8
+
+
+# --- where the list was: page, sort, filter and page size (signed cookies, per user) ---
+
+
+def test_actions_return_to_the_list_as_it_was_left(owner_client, make_registry):
+    doomed = make_registry(name="doomed")
+    owner_client.get("/registries/?q=d&sort=name&page=2&per_page=25&junk=1")
+    response = owner_client.post(f"/registries/{doomed.pk}/delete/")
+    assert response["Location"] == "/registries/?page=2&per_page=25&q=d&sort=name"
+    # The plain list again: back to the plain list (the page size stays chosen).
+    owner_client.get("/registries/")
+    registry = make_registry(name="another")
+    assert owner_client.post(f"/registries/{registry.pk}/delete/")["Location"] == "/registries/"
+
+
+def test_the_remembered_list_belongs_to_one_user(client, owner, make_registry):
+    client.force_login(owner)
+    client.get("/registries/?q=secret-project&per_page=50")
+    other = User.objects.create_user("other", is_staff=True, is_superuser=True)
+    client.force_login(other)  # the same browser and cookies, another user
+    registry = make_registry(name="doomed")
+    assert client.post(f"/registries/{registry.pk}/delete/")["Location"] == "/registries/"
+    assert '<option value="15" selected>' in client.get("/registries/").content.decode()
+
+
+def test_the_chosen_page_size_is_kept_and_a_forged_one_ignored(owner_client):
+    Registry.objects.bulk_create(
+        Registry(name=f"r{i:03}", provider="docker-registry", url=f"https://r{i}.example.com")
+        for i in range(60)
+    )
+    owner_client.get("/registries/?per_page=50")
+    assert len(names_in(owner_client.get("/registries/"))) == 50
+    assert len(names_in(owner_client.get("/registries/?per_page=25"))) == 25
+    assert len(names_in(owner_client.get("/registries/?q=r0"))) == 25
+    owner_client.cookies["registries_page_size"] = "100"  # unsigned: not ours
+    assert len(names_in(owner_client.get("/registries/"))) == 15
+
+
+# --- stale statuses ---
+
+
+def test_it_points_out_statuses_older_than_an_hour(owner_client, make_registry):
+    now = timezone.now()
+    make_registry(name="fresh", last_checked_at=now - timedelta(minutes=59))
+    make_registry(name="never")
+    assert "older than an hour" not in owner_client.get("/registries/").content.decode()
+    make_registry(name="old", last_checked_at=now - timedelta(hours=2))
+    make_registry(name="older", last_checked_at=now - timedelta(days=2))
+    html = owner_client.get("/registries/?q=fresh").content.decode()  # about all endpoints
+    assert "Statuses are from checks older than an hour</strong> for 2 endpoints" in html
+    assert "manage.py check_registries" in html
+
+
+# --- what each permission is offered ---
+
+
+def test_viewers_get_no_checkboxes_or_bulk_actions(client, viewer, make_registry):
+    make_registry(name="hub")
+    client.force_login(viewer)
+    html = client.get("/registries/").content.decode()
+    assert 'type="checkbox"' not in html and "With selected" not in html and 'id="bulk-form"' not in html

@@ -1,13 +1,27 @@
 """Small presentation helpers for the Registries pages."""
 
+import math
+import re
+from datetime import timedelta
+
 from django import template
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import escape, format_html, format_html_join
 from django.utils.http import urlencode
+from django.utils.safestring import SafeString
+
+from endpoints.probe.result import category_label as label_of_category
+from endpoints.views.common import list_url
 
 register = template.Library()
 
 BADGES = {"healthy": "text-bg-success", "unhealthy": "text-bg-danger", "unknown": "text-bg-secondary"}
+
+
+@register.filter
+def category_label(code: str) -> str:
+    """A verdict category in words ("auth" → "Credentials refused or required")."""
+    return label_of_category(code) if code else ""
 
 
 @register.simple_tag
@@ -15,6 +29,8 @@ def status_badge(registry) -> str:
     reason = registry.status_detail or (
         "Not checked yet." if registry.status == "unknown" else ""
     )
+    if registry.status_category and registry.status_category != "ok" and reason:
+        reason = f"{category_label(registry.status_category)}: {reason}"
     return format_html(
         '<span class="badge {}" title="{}">{}</span>',
         BADGES.get(registry.status, "text-bg-secondary"),
@@ -39,6 +55,41 @@ def checked_ago(when) -> str:
 
 
 @register.simple_tag(takes_context=True)
+def registries_url(context) -> str:
+    """The Registries list as the user left it (page, sort, filter, page size)."""
+    return list_url(context["request"])
+
+
+# A URL is cut into host labels and path segments; an IPv6 literal stays whole.
+URL_PIECES = re.compile(r"(\[[^\]]*\]|://|[/.:-])")
+LONG_TOKEN = 24
+
+
+@register.filter
+def break_url(url) -> SafeString:
+    """The URL with line-break opportunities where style guides put them (Chicago): after
+    `://` and `:`, before `.` and `/` (browsers break after `-` already). Only a run longer
+    than LONG_TOKEN characters without any of them may break anywhere (`.break-anywhere`)."""
+    pieces = []
+    for piece in URL_PIECES.split(str(url)):
+        if piece in ("://", ":"):
+            pieces.append(format_html("{}<wbr>", piece))
+        elif piece in (".", "/"):
+            pieces.append(format_html("<wbr>{}", piece))
+        elif len(piece) > LONG_TOKEN:
+            pieces.append(format_html('<span class="break-anywhere">{}</span>', piece))
+        elif piece:
+            pieces.append(escape(piece))
+    return format_html_join("", "{}", ((piece,) for piece in pieces))
+
+
+@register.filter
+def minutes(delta: timedelta | None) -> int:
+    """A duration in whole minutes (at least 1), for "Try again in N minutes"."""
+    return max(1, round(delta.total_seconds() / 60)) if delta else 0
+
+
+@register.simple_tag(takes_context=True)
 def query_with(context, **changes) -> str:
     """The current list query string with some parameters replaced."""
     params = context["request"].GET.copy()
@@ -54,6 +105,16 @@ def query_with(context, **changes) -> str:
 
 TIMELINE_SLOT = 14
 TIMELINE_HEIGHT = 48
+# Every bar is at least a third of the chart (a 0 ms check is a check too); above that,
+# latency on a log scale up to the slowest check: 5 ms, 50 ms and 5 s stay apart.
+TIMELINE_MIN_BAR = TIMELINE_HEIGHT // 3
+
+
+def bar_height(elapsed_ms: int, slowest_ms: int) -> int:
+    if slowest_ms <= 0:
+        return TIMELINE_MIN_BAR
+    share = math.log1p(max(0, elapsed_ms)) / math.log1p(slowest_ms)
+    return round(TIMELINE_MIN_BAR + (TIMELINE_HEIGHT - TIMELINE_MIN_BAR) * share)
 
 
 @register.simple_tag
@@ -62,11 +123,11 @@ def check_timeline(checks) -> str:
     checks = list(reversed(list(checks)))
     if not checks:
         return ""
-    slowest = max(check.elapsed_ms for check in checks) or 1
+    slowest = max(check.elapsed_ms for check in checks)
     healthy = sum(1 for check in checks if check.ok)
     bars = []
     for index, check in enumerate(checks):
-        height = max(4, round(TIMELINE_HEIGHT * check.elapsed_ms / slowest))
+        height = bar_height(check.elapsed_ms, slowest)
         bars.append(format_html(
             '<rect class="{}" x="{}" y="{}" width="{}" height="{}" rx="2" fill="{}">'
             "<title>{} — {} ({}, {} ms)</title></rect>",
@@ -74,17 +135,17 @@ def check_timeline(checks) -> str:
             index * TIMELINE_SLOT + 1, TIMELINE_HEIGHT - height, TIMELINE_SLOT - 4, height,
             "#198754" if check.ok else "#dc3545",
             timezone.localtime(check.checked_at).strftime("%Y-%m-%d %H:%M:%S"),
-            "Healthy" if check.ok else "Unhealthy", check.category, check.elapsed_ms,
+            "Healthy" if check.ok else "Unhealthy", category_label(check.category), check.elapsed_ms,
         ))
     width = len(checks) * TIMELINE_SLOT
     label = (
         f"Last {len(checks)} checks, oldest first: {healthy} healthy, {len(checks) - healthy} "
-        f"unhealthy; bar height is latency (slowest {slowest} ms)."
+        f"unhealthy; taller bars took longer (slowest {slowest} ms)."
     )
     return format_html(
         '<svg class="timeline" role="img" aria-label="{}" width="{}" height="{}" viewBox="0 0 {} {}">'
         '<title>{}</title>{}<line x1="0" y1="{}" x2="{}" y2="{}" stroke="#adb5bd"/></svg>',
         label, width, TIMELINE_HEIGHT + 2, width, TIMELINE_HEIGHT + 2, label,
-        format_html("".join(["{}"] * len(bars)), *bars),
+        format_html_join("", "{}", ((bar,) for bar in bars)),
         TIMELINE_HEIGHT + 1, width, TIMELINE_HEIGHT + 1,
     )

@@ -2,20 +2,40 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from endpoints import audit, services, throttle
 from endpoints.models import ConnectionAttempt, HealthCheck, Registry
 from endpoints.providers import proxy_cache_provider_keys
-from endpoints.views.common import safe_next, staff_permission_required, throttled, wants_json
+from endpoints.validation import describe_certificates
+from endpoints.views.common import (
+    LIST_VIEW_COOKIE,
+    PAGE_SIZE_COOKIE,
+    PAGE_SIZE_MAX_AGE,
+    list_query,
+    list_url,
+    remember,
+    remembered,
+    require_permission,
+    safe_next,
+    staff_permission_required,
+    throttled,
+    wants_json,
+)
 
 PAGE_SIZES = (15, 25, 50, 100)
+# Statuses do not refresh by themselves (nothing schedules check_registries yet): the list
+# says so when some endpoint's last check is older than this.
+STALE_AFTER = timedelta(hours=1)
+BULK_RESULTS = "bulk_results"  # the session key of the last bulk action's results
 SORTS = {
     "-created": ("-created_at", "-id"),
     "created": ("created_at", "id"),
@@ -26,6 +46,15 @@ SORTS = {
 }
 
 
+def page_size(request: HttpRequest) -> tuple[int, bool]:
+    """The page size asked for (and whether it was), else the one this user chose last."""
+    for value, asked in ((request.GET.get("per_page"), True),
+                         (remembered(request, PAGE_SIZE_COOKIE), False)):
+        if value and value.isdigit() and int(value) in PAGE_SIZES:
+            return int(value), asked
+    return PAGE_SIZES[0], False
+
+
 @require_GET
 @staff_permission_required("endpoints.view_registry")
 def registry_list(request: HttpRequest) -> HttpResponse:
@@ -33,24 +62,32 @@ def registry_list(request: HttpRequest) -> HttpResponse:
     sort = request.GET.get("sort", "-created")
     if sort not in SORTS:
         sort = "-created"
-    try:
-        per_page = int(request.GET.get("per_page", PAGE_SIZES[0]))
-    except ValueError:
-        per_page = PAGE_SIZES[0]
-    if per_page not in PAGE_SIZES:
-        per_page = PAGE_SIZES[0]
+    per_page, chosen = page_size(request)
     registries = Registry.objects.search(query).with_usage().order_by(*SORTS[sort]).defer(
         "ca_certificate", "access_secret_encrypted"
     )
     page = Paginator(registries, per_page).get_page(request.GET.get("page"))
-    return render(request, "endpoints/registry_list.html", {
+    can_check = request.user.has_perm("endpoints.change_registry")
+    can_delete = request.user.has_perm("endpoints.delete_registry")
+    # Any endpoint whose status is older than an hour, not only the newest check: one
+    # Check now on one endpoint must not hide that the others' statuses are stale.
+    stale = Registry.objects.filter(last_checked_at__lt=timezone.now() - STALE_AFTER).count()
+    response = render(request, "endpoints/registry_list.html", {
         "page": page,
         "query": query,
         "sort": sort,
         "per_page": per_page,
         "page_sizes": PAGE_SIZES,
         "total": page.paginator.count,
+        "stale": stale,
+        "can_check": can_check,
+        "can_delete": can_delete,
+        "can_select": can_check or can_delete,  # the checkboxes serve the bulk actions only
     })
+    remember(request, response, LIST_VIEW_COOKIE, list_query(request.GET))
+    if chosen:
+        remember(request, response, PAGE_SIZE_COOKIE, str(per_page), max_age=PAGE_SIZE_MAX_AGE)
+    return response
 
 
 # --- detail ---
@@ -70,6 +107,7 @@ def registry_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "checks": checks,
         "history": audit.entries_for(registry).select_related("user")[:20],
         "proxy_cache_ok": registry.provider in proxy_cache_provider_keys(),
+        "certificates": describe_certificates(registry.ca_certificate) if registry.ca_certificate else [],
     })
 
 
@@ -95,7 +133,7 @@ def registry_check(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, f"“{registry.name}” is healthy: {verdict.summary}")
     else:
         messages.error(request, f"“{registry.name}” is unhealthy ({verdict.category}): {verdict.summary}")
-    return redirect(safe_next(request, reverse("endpoints:registry_list")))
+    return redirect(safe_next(request, list_url(request)))
 
 
 # --- delete ---
@@ -109,7 +147,7 @@ def registry_delete(request: HttpRequest, pk: int) -> HttpResponse:
         outcome = services.delete_registry(registry, request.user)
         if outcome.deleted:
             messages.success(request, f"Deleted endpoint “{registry.name}”.")
-            return redirect("endpoints:registry_list")
+            return redirect(list_url(request))
         messages.error(request, f"The endpoint “{registry.name}” cannot be deleted. {outcome.message}")
         status = 409
     else:
@@ -123,6 +161,23 @@ def registry_delete(request: HttpRequest, pk: int) -> HttpResponse:
 # --- bulk actions ---
 
 
+def used_by_links(rules, projects) -> list[dict]:
+    """What blocks a deletion, as the results page links it (kept in the session)."""
+    return [
+        *({"kind": "replication rule", "name": r.name,
+           "url": reverse("admin:endpoints_replicationrule_change", args=[r.pk])} for r in rules),
+        *({"kind": "proxy-cache project", "name": p.name,
+           "url": reverse("admin:endpoints_proxycacheproject_change", args=[p.pk])} for p in projects),
+    ]
+
+
+def show_results(request: HttpRequest, action: str, rows: list[dict]) -> HttpResponse:
+    """Post/redirect/get: keep the results in the session and show them on a page of their
+    own, so reloading it shows them again and runs nothing."""
+    request.session[BULK_RESULTS] = {"action": action, "at": timezone.now().isoformat(), "rows": rows}
+    return redirect("endpoints:registry_bulk_result")
+
+
 @require_POST
 @staff_permission_required("endpoints.view_registry")
 def registry_bulk(request: HttpRequest) -> HttpResponse:
@@ -131,10 +186,9 @@ def registry_bulk(request: HttpRequest) -> HttpResponse:
     action = request.POST.get("action")
     if not registries:
         messages.warning(request, "Select one or more endpoints first.")
-        return redirect("endpoints:registry_list")
+        return redirect(list_url(request))
     if action == "check":
-        if not request.user.has_perm("endpoints.change_registry"):
-            raise PermissionDenied
+        require_permission(request, "endpoints.change_registry")
         try:
             with throttle.connection_slot(request.user, ConnectionAttempt.Kind.CHECK,
                                           endpoints=len(registries)) as attempt:
@@ -142,28 +196,43 @@ def registry_bulk(request: HttpRequest) -> HttpResponse:
                 attempt.outcome = "bulk"
         except throttle.Throttled as refusal:
             return throttled(request, refusal)
-        results = [
-            {"name": registry.name, "ok": verdict.ok, "message": verdict.summary,
+        return show_results(request, "check", [
+            {"name": registry.name, "pk": registry.pk, "ok": verdict.ok, "message": verdict.summary,
              "category": verdict.category} if verdict is not None else
-            {"name": registry.name, "ok": False, "message": services.POOL_BUSY_MESSAGE,
-             "category": "not checked"}
+            {"name": registry.name, "pk": registry.pk, "ok": False, "message": services.POOL_BUSY_MESSAGE,
+             "category": "", "not_checked": True}
             for registry, verdict in checked
-        ]
-        return render(request, "endpoints/bulk_result.html", {"title": "Check now", "results": results})
+        ])
     if action in ("delete", "delete_confirmed"):
-        if not request.user.has_perm("endpoints.delete_registry"):
-            raise PermissionDenied
+        require_permission(request, "endpoints.delete_registry")
         if action == "delete":
             rows = [(r, *r.used_by()) for r in registries]
-            return render(request, "endpoints/bulk_delete_confirm.html", {"rows": rows})
+            return render(request, "endpoints/bulk_delete_confirm.html", {
+                "rows": rows, "deletable": [r for r, rules, projects in rows if not (rules or projects)],
+            })
         results = []
         for registry in registries:
             outcome = services.delete_registry(registry, request.user)
             results.append({
                 "name": registry.name,
+                "pk": None if outcome.deleted else registry.pk,
                 "ok": outcome.deleted,
                 "message": "Deleted." if outcome.deleted else f"Not deleted. {outcome.message}",
+                "used_by": used_by_links(outcome.rules, outcome.projects),
             })
-        return render(request, "endpoints/bulk_result.html", {"title": "Delete", "results": results})
+        return show_results(request, "delete", results)
     messages.error(request, "Unknown action.")
-    return redirect("endpoints:registry_list")
+    return redirect(list_url(request))
+
+
+@require_GET
+@staff_permission_required("endpoints.view_registry")
+def registry_bulk_result(request: HttpRequest) -> HttpResponse:
+    """The last bulk Check now or Delete of this session, as it ended."""
+    results = request.session.get(BULK_RESULTS)
+    return render(request, "endpoints/bulk_result.html", {
+        "action": results["action"] if results else "",
+        "title": {"check": "Check now", "delete": "Delete"}.get(results["action"]) if results else "Results",
+        "results": results["rows"] if results else [],
+        "ran_at": datetime.fromisoformat(results["at"]) if results else None,
+    })

@@ -2,7 +2,6 @@
 // page size applied on change. Everything works without this file.
 (function () {
   "use strict";
-  document.documentElement.classList.add("js");
   var selectAll = document.getElementById("select-all");
   var rows = Array.prototype.slice.call(document.querySelectorAll(".row-select"));
   var bulkButtons = document.querySelectorAll("[data-needs-selection]");
