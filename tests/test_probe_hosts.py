@@ -169,3 +169,21 @@ def test_tls_to_a_plain_ipv6_port_names_it_in_brackets(ipv6_server):
 
     assert verdict.category == Category.TLS, verdict.as_json()
     assert f"[::1]:{ipv6_server.port} does not speak TLS" in verdict.summary
+
+
+def test_an_unresolvable_idn_host_is_named_as_the_endpoints_own(monkeypatch):
+    import socket
+
+    from endpoints.probe import policy
+
+    def no_such_host(host, port):
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(policy, "getaddrinfo", no_such_host)
+
+    verdict = check("https://bücher.example")
+
+    assert verdict.category == Category.DNS
+    hint = failed_step(verdict).hint
+    assert "xn--bcher-kva.example in Endpoint URL" in hint
+    assert "the registry sent this server there" not in hint

@@ -219,6 +219,7 @@ def _run(probe: Probe, target: Target) -> Verdict:
             verify_remote_cert=target.verify_remote_cert,
             ca_certificate=target.ca_certificate,
         )
+        probe.target = normalized  # hosts are compared as connected (an IDN name in punycode)
         get_provider(target.provider).check(probe, normalized)
     except StepFailed as failure:
         return probe.verdict(failure)

@@ -29,7 +29,7 @@ class Category(StrEnum):
 CATEGORY_LABELS: dict[Category, str] = {
     Category.OK: "Connection works",
     Category.INVALID: "Invalid input",
-    Category.BLOCKED: "Address not allowed",
+    Category.BLOCKED: "Blocked by policy",
     Category.DNS: "Host name not found",
     Category.CONNECT: "Cannot connect",
     Category.TIMEOUT: "Timed out",

@@ -46,7 +46,7 @@ class Command(BaseCommand):
             mark = "ok " if verdict.ok else "FAIL"
             line = f"[{done}/{total}] {mark} {registry.name}: {verdict.category} ({verdict.elapsed_ms} ms)"
             if not verdict.ok:
-                line += f" - {verdict.summary}"
+                line += f" - {verdict.category_label}. {verdict.reason}"
             self.stdout.write(line)
             if interactive:
                 self.stdout.flush()

@@ -77,6 +77,9 @@ def format_verdict(verdict: Verdict) -> str:
             lines.append(f"    hint: {step.hint}")
     for warning in verdict.warnings:
         lines.append(f"! {warning}")
-    head = "Connection tested successfully." if verdict.ok else f"Connection failed [{verdict.category}]"
+    if verdict.ok:
+        head = "Connection tested successfully."
+    else:
+        head = f"Connection failed [{verdict.category}] ({verdict.category_label})."
     lines.append(f"{head} {verdict.summary} ({verdict.elapsed_ms} ms)")
     return "\n".join(lines)
