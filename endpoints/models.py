@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from endpoints import names, secrets
+from endpoints.probe.result import category_label
 from endpoints.providers import get_provider, provider_choices, proxy_cache_provider_keys
 from endpoints.validation import normalize_endpoint_url, validate_ca_certificate
 
@@ -120,6 +121,11 @@ class Registry(models.Model):
     @property
     def has_secret(self) -> bool:
         return bool(self.access_secret_encrypted)
+
+    @property
+    def status_category_label(self) -> str:
+        """The stored category in words ("Not a registry"), for pages; "" when unchecked."""
+        return category_label(self.status_category) if self.status_category else ""
 
     def clean(self) -> None:
         errors: dict[str, list[str]] = {}
@@ -296,6 +302,10 @@ class HealthCheck(models.Model):
 
     def __str__(self) -> str:
         return f"{self.registry} {self.category} at {self.checked_at:%Y-%m-%d %H:%M:%S}"
+
+    @property
+    def category_label(self) -> str:
+        return category_label(self.category)
 
     @classmethod
     def record(cls, registry: Registry, verdict: Verdict, checked_by=None) -> HealthCheck:

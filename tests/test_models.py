@@ -193,3 +193,19 @@ def test_search_folds_like_the_name_key(make_registry):
     make_registry(name="STRASSE-cache")
 
     assert [r.name for r in Registry.objects.search("straße")] == ["STRASSE-cache"]
+
+
+@pytest.mark.django_db
+def test_stored_categories_have_their_labels_for_the_pages(make_registry):
+    from endpoints.models import HealthCheck
+    from endpoints.probe.result import Verdict
+
+    registry = make_registry()
+    assert registry.status_category_label == ""
+    registry.record_verdict(Verdict(False, "not_registry", "The server at … answered 404 Not Found.",
+                                    reason="The server at … answered 404 Not Found. Check the URL."))
+
+    stored = Registry.objects.get(pk=registry.pk)
+    assert stored.status_category_label == "Not a registry"
+    assert stored.status_detail == "The server at … answered 404 Not Found. Check the URL."
+    assert HealthCheck.objects.get(registry=registry).category_label == "Not a registry"

@@ -98,7 +98,8 @@ def _proxied_policy(client: OutboundClient, host: str, port: int, proxy_host: st
     via = f"the proxy {proxy_host} (from HTTPS_PROXY / HTTP_PROXY, server settings)"
     if addresses is None:
         return (
-            f"The host {host} cannot be resolved here, so its address is not checked: it is reached "
+            f"The host {policy.bracketed(host)} cannot be resolved here, so its address is not "
+            "checked: it is reached "
             f"through {via}, which resolves it and decides (split-horizon DNS)"
         )
     if policy.literal_address(host) is not None:

@@ -57,8 +57,8 @@ def require_fixed_access_id(errors: FieldErrors, access_id: str, fixed: str) -> 
         add_error(
             errors,
             "access_id",
-            f"The Access ID must be {fixed} (or empty for anonymous access); "
-            "the credentials go in the Access Secret.",
+            f"The Access ID is always {fixed}: the credentials go in the Access Secret (leave the "
+            "Access Secret empty for anonymous access).",
         )
 
 
