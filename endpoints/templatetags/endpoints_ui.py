@@ -10,18 +10,11 @@ from django.utils.html import escape, format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString
 
-from endpoints.probe.result import category_label as label_of_category
 from endpoints.views.common import list_url
 
 register = template.Library()
 
 BADGES = {"healthy": "text-bg-success", "unhealthy": "text-bg-danger", "unknown": "text-bg-secondary"}
-
-
-@register.filter
-def category_label(code: str) -> str:
-    """A verdict category in words ("auth" → "Credentials refused or required")."""
-    return label_of_category(code) if code else ""
 
 
 @register.simple_tag
@@ -30,7 +23,7 @@ def status_badge(registry) -> str:
         "Not checked yet." if registry.status == "unknown" else ""
     )
     if registry.status_category and registry.status_category != "ok" and reason:
-        reason = f"{category_label(registry.status_category)}: {reason}"
+        reason = f"{registry.status_category_label}: {reason}"
     return format_html(
         '<span class="badge {}" title="{}">{}</span>',
         BADGES.get(registry.status, "text-bg-secondary"),
@@ -135,7 +128,7 @@ def check_timeline(checks) -> str:
             index * TIMELINE_SLOT + 1, TIMELINE_HEIGHT - height, TIMELINE_SLOT - 4, height,
             "#198754" if check.ok else "#dc3545",
             timezone.localtime(check.checked_at).strftime("%Y-%m-%d %H:%M:%S"),
-            "Healthy" if check.ok else "Unhealthy", category_label(check.category), check.elapsed_ms,
+            "Healthy" if check.ok else "Unhealthy", check.category_label, check.elapsed_ms,
         ))
     width = len(checks) * TIMELINE_SLOT
     label = (

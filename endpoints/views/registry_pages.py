@@ -198,7 +198,8 @@ def registry_bulk(request: HttpRequest) -> HttpResponse:
             return throttled(request, refusal)
         return show_results(request, "check", [
             {"name": registry.name, "pk": registry.pk, "ok": verdict.ok, "message": verdict.summary,
-             "category": verdict.category} if verdict is not None else
+             "category": verdict.category, "category_label": verdict.category_label}
+            if verdict is not None else
             {"name": registry.name, "pk": registry.pk, "ok": False, "message": services.POOL_BUSY_MESSAGE,
              "category": "", "not_checked": True}
             for registry, verdict in checked
