@@ -37,7 +37,7 @@ def test_get_on_forms_changes_nothing(owner_client, registry):
 
 
 def test_anonymous_users_are_sent_to_login(client, registry):
-    urls = ["/registries/", "/registries/new/", f"/registries/{registry.pk}/",
+    urls = ["/registries/", "/registries/new/", f"/registries/{registry.pk}/", "/registries/bulk/results/",
             f"/registries/{registry.pk}/edit/", f"/registries/{registry.pk}/delete/"]
     for url in urls:
         response = client.get(url)
@@ -96,7 +96,7 @@ def test_root_redirects_to_the_list(owner_client):
 # The lists below must name every URL of the Registries pages: a new URL that is not
 # classified here fails test_every_url_is_classified, so it cannot skip the checks.
 
-READ_ONLY = {"endpoints:registry_list", "endpoints:registry_detail"}
+READ_ONLY = {"endpoints:registry_list", "endpoints:registry_detail", "endpoints:registry_bulk_result"}
 # name → (permission, what a GET does: "405" or "form" (a page that changes nothing))
 MUTATING = {
     "endpoints:registry_new": ("endpoints.add_registry", "form"),

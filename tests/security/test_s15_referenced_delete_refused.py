@@ -24,7 +24,8 @@ def test_the_confirmation_page_lists_every_user_and_refuses(
     make_project("dockerhub-cache", registry=hub)
     html = owner_client.get(f"/registries/{hub.pk}/delete/").content.decode()
     assert "Confirm Endpoint Deletion" in html
-    assert "Do you want to delete the endpoint hub?" in html
+    assert "Do you want to delete" not in html  # refused: nothing to ask
+    assert "The endpoint hub cannot be deleted while it is in use" in html
     assert "pull-from-hub</a> (source, enabled)" in html
     assert "push-to-hub</a> (destination, disabled)" in html
     assert "dockerhub-cache</a>" in html
@@ -55,16 +56,18 @@ def test_bulk_delete_confirms_then_reports_each_row(owner_client, make_registry,
     make_rule("keeps-it", source=used)
     ids = [used.pk, free.pk]
     html = owner_client.post("/registries/bulk/", {"action": "delete", "ids": ids}).content.decode()
-    assert "Do you want to delete the endpoints" in html
+    assert "Do you want to delete the endpoint free?" in html  # only what can be deleted
     assert "will not be deleted: used by" in html and "keeps-it" in html
     assert Registry.objects.count() == 2
 
     html = owner_client.post(
-        "/registries/bulk/", {"action": "delete_confirmed", "ids": [used.pk, free.pk]}
+        "/registries/bulk/", {"action": "delete_confirmed", "ids": [used.pk, free.pk]}, follow=True
     ).content.decode()
-    rows = re.findall(r"<tr class=\"table-(success|danger)\">\s*<td>(\w+)</td>", html)
+    rows = re.findall(
+        r"<tr class=\"table-(success|danger)\">\s*<td class=\"col-name\">(?:<a [^>]*>)?(\w+)", html
+    )
     assert sorted(rows) == [("danger", "used"), ("success", "free")]
-    assert "Not deleted. It is used by replication rule “keeps-it”." in html
+    assert re.search(r"It is used by replication rule “<a href=\"[^\"]+\">keeps-it</a>”\.", html)
     assert list(Registry.objects.values_list("name", flat=True)) == ["used"]
 
 

@@ -277,7 +277,7 @@ def test_no_rendered_page_contains_inline_script_or_style(superuser_client, make
     }
     pages["test result"] = client.post("/registries/test/", form)
     pages["failed save"] = client.post("/registries/new/", {**form, "action": "save"})
-    pages["bulk check"] = client.post("/registries/bulk/", {"action": "check", "ids": [pk]})
+    pages["bulk check"] = client.post("/registries/bulk/", {"action": "check", "ids": [pk]}, follow=True)
     pages["bulk delete"] = client.post("/registries/bulk/", {"action": "delete", "ids": [pk]})
     client.logout()
     pages["login"] = client.get("/accounts/login/")
