@@ -165,3 +165,19 @@ def test_a_broken_base64_body_in_a_pem_is_called_damaged_not_missing():
     message = " ".join(refused.value.messages)
     assert "Certificate 1 in CA Certificate cannot be read" in message
     assert "Paste a PEM certificate" not in message
+
+
+@pytest.mark.parametrize("provider, host", [("google-gcr", "gcr.io"), ("quay", "quay.io")])
+def test_an_anonymous_refusal_does_not_ask_to_enter_a_fixed_access_id(emulate, provider, host):
+    from tests.fixtures.emulators import REGISTRY_HEADERS as EMULATED, Reply
+
+    server = emulate([host], lambda request: Reply(401, {"errors": []}, {
+        **EMULATED, "WWW-Authenticate": f'Basic realm="{host}"'}))
+
+    verdict = check(f"https://{host}", provider=provider, ca_pem=server.ca_pem)
+
+    assert verdict.category == "auth", verdict.as_json()
+    assert "requires credentials: anonymous access was refused" in verdict.summary
+    hint = failed_step(verdict).hint
+    assert "Access ID" not in hint or "stays" in hint
+    assert "Access Secret" in hint

@@ -122,7 +122,13 @@ class GoogleGcr(Provider):
         if not target.access_secret:
             # Public images need no key (Harbor refuses this: goharbor/harbor#11724); the
             # anonymous token says whether the registry lets them be pulled.
-            check_registry_v2(probe, target, target.url, username="", password="")
+            try:
+                check_registry_v2(probe, target, target.url, username="", password="")
+            except StepFailed as failure:
+                if failure.hint_is_final:  # refused anonymously: the Access ID is fixed
+                    probe.revise(failure, hint=f"Paste {WHOLE_KEY} into Access Secret (the Access "
+                                               "ID stays _json_key).")
+                raise
             return
         key = json.loads(target.access_secret)  # clean() has checked its shape
         probe.add_sensitive(key["private_key"])

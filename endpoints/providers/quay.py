@@ -76,7 +76,13 @@ class Quay(Provider):
     def check(self, probe: Probe, target: Target) -> None:
 
         if not target.access_secret:
-            check_registry_v2(probe, target, target.url, username="", password="")
+            try:
+                check_registry_v2(probe, target, target.url, username="", password="")
+            except StepFailed as failure:
+                if failure.hint_is_final:  # refused anonymously: the Access ID is fixed
+                    probe.revise(failure, hint=f"Enter the JSON secret {SECRET_SHAPE} in Access "
+                                               "Secret (the Access ID stays json_file).")
+                raise
             return
         secret = json.loads(target.access_secret)  # clean() has checked its shape
         account, token = secret["account_name"], secret.get("oauth2_token") or ""
