@@ -169,7 +169,8 @@ def test_a_broken_base64_body_in_a_pem_is_called_damaged_not_missing():
 
 @pytest.mark.parametrize("provider, host", [("google-gcr", "gcr.io"), ("quay", "quay.io")])
 def test_an_anonymous_refusal_does_not_ask_to_enter_a_fixed_access_id(emulate, provider, host):
-    from tests.fixtures.emulators import REGISTRY_HEADERS as EMULATED, Reply
+    from tests.fixtures.emulators import REGISTRY_HEADERS as EMULATED
+    from tests.fixtures.emulators import Reply
 
     server = emulate([host], lambda request: Reply(401, {"errors": []}, {
         **EMULATED, "WWW-Authenticate": f'Basic realm="{host}"'}))

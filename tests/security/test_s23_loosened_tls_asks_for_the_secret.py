@@ -171,7 +171,8 @@ def test_the_admin_asks_for_the_secret_and_a_later_check_sends_none(
     assert message in response.content.decode()
     assert stored(saved) == before
     reports = [str(m) for m in get_messages(checked.wsgi_request)]
-    assert any(r.startswith(f"{saved.name}: Unhealthy (TLS or certificate problem)") for r in reports), reports
+    assert any(r.startswith(f"{saved.name}: Unhealthy (TLS or certificate problem)")
+               for r in reports), reports
     assert credentialed(impostor) == []
 
 
