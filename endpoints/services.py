@@ -9,7 +9,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.conf import settings
 from django.core import signing
@@ -22,6 +22,9 @@ from endpoints.models import ProxyCacheProject, Registry, ReplicationRule
 from endpoints.probe.engine import run_check
 from endpoints.probe.errors import LocalResourceError
 from endpoints.probe.result import Category, StepResult, Verdict
+from endpoints.probe.target import Target
+from endpoints.providers import get_provider
+from endpoints.validation import SecretReentry
 
 VERDICT_SALT = "endpoints.save-anyway-verdict"
 
@@ -45,16 +48,33 @@ def undecryptable_verdict() -> Verdict:
 
 
 def test_form_connection(form: RegistryForm) -> Verdict:
-    """Test what the form says now. The stored secret is used only for the saved host and
-    the TLS trust it was saved with (validation.secret_reentry_reason)."""
+    """Test what the form says now (test_endpoint on the form's values)."""
     withheld = form.withheld_because
     if withheld is not None and form.chosen_provider.empty_credentials_use_server_identity:
-        # Without the stored keys this provider would test with the server's own identity.
-        return invalid_verdict(withheld.message, "Enter the Access Secret again to test.")
+        return withheld_identity_verdict(withheld)  # before decrypting anything
     try:
         target = form.connection_target()
     except secrets.SecretDecryptionError:
         return undecryptable_verdict()
+    return test_endpoint(target, withheld)
+
+
+def withheld_identity_verdict(withheld: SecretReentry) -> Verdict:
+    return invalid_verdict(withheld.message, "Enter the Access Secret again to test.")
+
+
+def test_endpoint(target: Target, withheld: SecretReentry | None = None) -> Verdict:
+    """Test `target` as given: its secret is the one the caller chose (typed, stored, or
+    none). `withheld` says why a stored secret was left out (validation.secret_reentry_reason):
+    the stored secret is used only for the saved host and the TLS trust it was saved with,
+    so the test then goes anonymously, and says so."""
+    if withheld is not None:
+        provider = get_provider(target.provider)
+        if provider.empty_credentials_use_server_identity and not target.access_secret:
+            # Without the stored keys this provider would test with the server's own identity.
+            return withheld_identity_verdict(withheld)
+        if not target.access_secret and provider.fixed_access_id is None:
+            target = replace(target, access_id="")  # an Access ID alone is half a credential
     verdict = run_check(target)
     if withheld is not None:
         verdict.warnings.insert(
@@ -257,14 +277,31 @@ def unsign_verdict(token: str, form: RegistryForm) -> Verdict | None:
 
 
 def save_registry(form: RegistryForm, user, verdict: Verdict | None) -> Registry:
-    """Save the form, log the change (field names only) and store the test's outcome."""
+    """Save the form (save_endpoint on the form's values)."""
     changed = form.changed_field_labels()
+    registry = form.save(commit=False)  # sets or clears the secret the form was given
+    return save_endpoint(registry, user, changed, verdict)
+
+
+def save_endpoint(registry: Registry, user, changed_labels: list[str], verdict: Verdict | None, *,
+                  new_secret: str | None = None, clear_secret: bool = False) -> Registry:
+    """Save a new or edited endpoint (validated by the caller), log the change (field
+    labels only, a secret as "Access Secret") and store the test's outcome, if one ran.
+
+    `new_secret` replaces the stored secret, `clear_secret` removes it; neither keeps it.
+    An edit writes only what an edit may change (Registry.save_edit). May raise
+    IntegrityError when the name was taken meanwhile (nothing is then saved)."""
+    is_new = registry.pk is None
     with transaction.atomic():
-        registry = form.save()
-        if form.is_new:
+        if new_secret:
+            registry.set_secret(new_secret)
+        elif clear_secret:
+            registry.clear_secret()
+        registry.save_edit()
+        if is_new:
             audit.log_addition(user, registry)
         else:
-            audit.log_change(user, registry, changed)
+            audit.log_change(user, registry, changed_labels)
     if verdict is not None:
         registry.record_verdict(verdict, checked_by=user)
     return registry
