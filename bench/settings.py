@@ -1,24 +1,23 @@
 """Settings for the benchmarks: the test suite's settings (production values, DEBUG off,
-test-only keys) on a throwaway SQLite file that bench/_common.py creates.
+test-only keys) on the throwaway database that bench/_common.py creates.
 
-BENCH_DB            the SQLite file (set by _common.setup_django)
-BENCH_DATABASE_URL  optional: benchmark another database instead (e.g. PostgreSQL)
+DATABASE_URL        the database (set by _common.setup_django or _common.tree_env: a SQLite
+                    file, or a fresh PostgreSQL database). It goes through
+                    harborreg/settings.py like in production, so each version of the app
+                    applies its own options (CONN_MAX_AGE, CONN_HEALTH_CHECKS, SQLite WAL).
+BENCH_DB            older name: a SQLite file, used when DATABASE_URL is not set
 BENCH_STATIC_ROOT   optional: collectstatic target; switches on whitenoise's
                     CompressedManifestStaticFilesStorage, as in production
 """
 
 import os
 
-import environ
+if not os.environ.get("DATABASE_URL") and os.environ.get("BENCH_DB"):
+    os.environ["DATABASE_URL"] = "sqlite:///" + os.environ["BENCH_DB"]
 
-from tests.settings import *  # noqa: F403
+from tests.settings import *  # noqa: E402,F403
 
 ROOT_URLCONF = "bench.urls"  # harborreg's URLs + one floor view for bench/test_connection.py
-
-if os.environ.get("BENCH_DATABASE_URL"):
-    DATABASES = {"default": environ.Env.db_url_config(os.environ["BENCH_DATABASE_URL"])}
-else:
-    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": os.environ["BENCH_DB"]}}
 
 if os.environ.get("BENCH_STATIC_ROOT"):
     STATIC_ROOT = os.environ["BENCH_STATIC_ROOT"]
