@@ -4,15 +4,19 @@ Django's `SafeExceptionReporterFilter` is inactive while DEBUG is on, the quick 
 mode: its technical 500 page then lists the POST data and every frame's local variables,
 and a typed Access Secret sits in many of them (the form's data and cleaned_data, a
 provider's parsed key, the connection target). This filter is always active.
+
+The API's requests carry secrets elsewhere: in a JSON body (`access_secret`, nested in
+`credential` or flat) and in the Authorization header (Basic credentials). Both count.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from types import FrameType
 from typing import Any
 
-from django.http import HttpRequest, QueryDict
+from django.http import HttpRequest, QueryDict, RawPostDataException
 from django.utils.datastructures import MultiValueDict
 from django.views.debug import SafeExceptionReporterFilter
 
@@ -40,11 +44,42 @@ class SecretSafeExceptionReporterFilter(SafeExceptionReporterFilter):
         except Exception:  # a report must still be written for a body Django refuses
             return None
 
+    def json_body_names(self, request: HttpRequest) -> set[str] | None:
+        """Every key, at any depth, of a JSON request body; None when the body cannot be
+        read (already consumed as a stream, not JSON, nested too deeply): it may hold anything."""
+        if request.content_type != "application/json" and not request.content_type.endswith("+json"):
+            return set()
+        try:
+            body = request.body
+            value = json.loads(body) if body else None
+        except (RawPostDataException, ValueError, RecursionError):
+            return None
+        found: set[str] = set()
+        pending = [value]
+        while pending:  # no recursion: a deep body must not crash the report
+            item = pending.pop()
+            if isinstance(item, dict):
+                found.update(str(key) for key in item)
+                pending.extend(item.values())
+            elif isinstance(item, list):
+                pending.extend(item)
+        return found
+
     def carries_secret(self, request: HttpRequest | None) -> bool:
         if request is None:
             return False
+        if "HTTP_AUTHORIZATION" in request.META:
+            return True
         post = self.readable_post(request)
-        return post is None or bool(self.sensitive_names(request, post))
+        if post is None or self.sensitive_names(request, post):
+            return True
+        keys = self.json_body_names(request)
+        if keys is None:
+            return True
+        declared = getattr(request, "sensitive_post_parameters", None) or []
+        return declared == "__ALL__" and bool(keys) or any(
+            key in declared or self.hidden_settings.search(key) for key in keys
+        )
 
     def get_cleansed_multivaluedict(self, request: HttpRequest, multivaluedict: MultiValueDict
                                     ) -> MultiValueDict:
