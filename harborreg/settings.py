@@ -41,10 +41,16 @@ INSTALLED_APPS = [
     "bootstrap",
     "axes",
     "csp",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "endpoints",
+    "api",
 ]
 
 MIDDLEWARE = [
+    # First: every answer under /api/ gets an X-Request-Id and Harbor's error shape.
+    "api.middleware.HarborApiMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Before anything reads a body: a form in a charset other than UTF-8 gets a 400 (S32).
     "harborreg.middleware.RequestCharsetMiddleware",
@@ -210,6 +216,51 @@ CHECK_NOW_POOL = env.int("CHECK_NOW_POOL", default=16)
 ENDPOINT_TESTS_CONCURRENT = env.int("ENDPOINT_TESTS_CONCURRENT", default=3)
 ENDPOINT_TESTS_PER_MINUTE = env.int("ENDPOINT_TESTS_PER_MINUTE", default=30)
 ENDPOINT_TEST_LOG_DAYS = env.int("ENDPOINT_TEST_LOG_DAYS", default=90)
+
+# --- The Harbor-compatible API (api/, /api/v2.0) ---
+
+REST_FRAMEWORK = {
+    # Tried in order. Robot accounts (issue 11, part 2) go first, before Basic.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.BasicAuthentication",
+        "api.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.RegistryPermission"],
+    "DEFAULT_PARSER_CLASSES": ["api.negotiation.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["api.negotiation.JSONRenderer"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "api.negotiation.HarborContentNegotiation",
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "URL_FORMAT_OVERRIDE": None,
+    # Requests per user (per client address when anonymous), counted in this process's cache.
+    # Connection tests have their own per-user limits (ENDPOINT_TESTS_*).
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.UserRateThrottle",
+        "rest_framework.throttling.AnonRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": env.str("API_THROTTLE_USER", default="1200/minute"),
+        "anon": env.str("API_THROTTLE_ANON", default="300/minute"),
+    },
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "harborreg API",
+    "DESCRIPTION": (
+        "The registry part of Harbor's REST API v2.0: clients of Harbor work against harborreg "
+        "by changing only the URL. Authenticate with HTTP Basic (a Django account with the "
+        "registry permissions)."
+    ),
+    "VERSION": "2.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PUBLIC": True,
+    "SERVE_AUTHENTICATION": [],  # the document and its page are public: they hold no data
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SCHEMA_PATH_PREFIX": r"/api/v2\.0",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",  # assets from drf-spectacular-sidecar: no CDN
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
 
 LOGGING = {
     "version": 1,
