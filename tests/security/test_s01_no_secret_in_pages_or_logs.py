@@ -118,3 +118,60 @@ def test_a_typed_json_key_is_never_rendered_back(superuser_client, emulate):
     for page in pages:
         assert find_canaries(page.content, JSON_KEY_CANARY) == []
         assert 'name="access_secret"' in page.content.decode()
+
+
+def test_no_api_answer_and_no_log_record_contains_a_canary(seeded, caplog, second_recording_registry,
+                                                           monkeypatch):
+    """The Harbor-compatible API (/api/v2.0): reads, pings with the stored secrets, creates
+    and updates carrying a canary (accepted, refused, failing their test, malformed), and
+    a crash while a canary is in the body."""
+    import base64
+    import json
+
+    from api import views as api_views
+
+    caplog.set_level(logging.DEBUG)
+    docker, gcr = seeded
+    User.objects.create_superuser("apiroot", password="apiroot-pw")
+    client = Client(raise_request_exception=False)
+    auth = {"HTTP_AUTHORIZATION": "Basic " + base64.b64encode(b"apiroot:apiroot-pw").decode()}
+
+    def call(method, path, body=None, raw=None):
+        data = raw if raw is not None else ("" if body is None else json.dumps(body))
+        return client.generic(method, f"/api/v2.0{path}", data, "application/json", **auth)
+
+    responses = []
+    for registry in (docker, gcr):
+        responses += [call("GET", f"/registries/{registry.pk}"),
+                      call("GET", f"/registries/{registry.pk}/info"),
+                      call("POST", "/registries/ping", {"id": registry.pk})]
+    responses += [call("GET", path) for path in ("/registries", "/registries?page_size=1", "/systeminfo",
+                                                 "/users/current", "/replication/adapterinfos")]
+    responses.append(call("GET", f"/registries?q=name=~{PASSWORD_CANARY}"))
+    # The stored secret is withheld from another origin: the ping says so without it.
+    elsewhere = second_recording_registry.url
+    responses.append(call("POST", "/registries/ping", {"id": docker.pk, "url": elsewhere}))
+    responses.append(call("PUT", f"/registries/{docker.pk}", {"url": elsewhere}))
+    # Canaries sent in: saved (and tested), failing the test, refused by the rules, malformed.
+    responses.append(call("PUT", f"/registries/{docker.pk}", {"access_secret": PASSWORD_CANARY}))
+    new = {"name": "again", "type": "docker-registry", "url": "http://127.0.0.1:9",
+           "credential": {"access_key": "ci", "access_secret": PASSWORD_CANARY}}
+    responses.append(call("POST", "/registries", new))
+    responses.append(call("POST", "/registries", {**new, "type": "google-gcr", "url": "https://gcr.io",
+                                                  "credential": {"access_secret": JSON_KEY + "}"}}))
+    responses.append(call("POST", "/registries", {**new, "name": 5}))
+    responses.append(call("POST", "/registries", raw='{"credential": {"access_secret": "' + PASSWORD_CANARY))
+    responses.append(call("POST", "/registries/ping", {"type": "google-gcr", "url": "https://gcr.io",
+                                                       "access_key": "_json_key", "access_secret": JSON_KEY}))
+    monkeypatch.setattr(api_views.edits, "edit_for_create", lambda body: 1 / 0)
+    crashed = call("POST", "/registries", new)
+    responses.append(crashed)
+
+    assert crashed.status_code == 500 and crashed.json()["errors"][0]["message"] == "internal server error"
+    assert {r.status_code for r in responses} <= {200, 400, 422, 500}
+    for response in responses:
+        assert find_canaries(response.content, *CANARIES) == [], response.request["PATH_INFO"]
+        assert find_canaries(str(response.headers), *CANARIES) == []
+    logged = "\n".join(f"{r.getMessage()} {r.args!r} {getattr(r, 'exc_text', '')}" for r in caplog.records)
+    assert "ZeroDivisionError" in logged  # the crash was logged, without the body
+    assert find_canaries(logged, *CANARIES) == []

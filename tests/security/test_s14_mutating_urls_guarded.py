@@ -258,3 +258,117 @@ def test_each_permission_allows_only_its_own_actions(client, world, granted):
             continue
         assert client.post("/registries/bulk/", {"ids": [registry.pk], "action": action}).status_code == 403
     assert state() == before
+
+
+# --- the API (/api/v2.0), from the URLconf too ------------------------------------------
+#
+# Harbor's rules for an API: Basic-auth clients never meet CSRF, but a request carrying the
+# session cookie does (Harbor's csrfSkipper); anonymous callers get 401 (not the login
+# page); staff without the model permission get 403; a method the operation does not have
+# is 405. Answers are JSON in Harbor's error shape.
+
+API_READ_ONLY = {"api:registry_info", "api:adapters", "api:adapter_infos", "api:ping", "api:health",
+                 "api:systeminfo", "api:current_user", "api:openapi", "api:docs"}
+# name → {method: permission}; GET on these is a read (view_registry) or 405.
+API_MUTATING = {
+    "api:registries": {"POST": "endpoints.add_registry"},
+    "api:registry": {"PUT": "endpoints.change_registry", "DELETE": "endpoints.delete_registry"},
+    "api:registry_ping": {"POST": "endpoints.view_registry"},  # it connects out: Harbor's registry:read
+}
+
+
+def api_url_names() -> set[str]:
+    from django.urls import get_resolver
+
+    namespace = get_resolver().namespace_dict["api"][1]
+    return {f"api:{name}" for name in namespace.reverse_dict if isinstance(name, str)}
+
+
+def api_requests(pk: int) -> list[tuple[str, str, str]]:
+    """(method, url, permission) for every mutating API operation."""
+    from django.urls import reverse
+
+    found = []
+    for name, methods in API_MUTATING.items():
+        url = reverse(name, kwargs={"id": pk}) if name == "api:registry" else reverse(name)
+        found += [(method, url, perm) for method, perm in methods.items()]
+    return found
+
+
+def api_call(client: Client, method: str, url: str, pk: int, **extra):
+    import json
+
+    return client.generic(method, url, json.dumps({"id": pk, "name": "x", "description": "changed"}),
+                          "application/json", **extra)
+
+
+def harbor_code(response) -> str:
+    assert response["Content-Type"].startswith("application/json"), response.content[:200]
+    return response.json()["errors"][0]["code"]
+
+
+def test_every_api_url_is_classified():
+    assert api_url_names() == API_READ_ONLY | set(API_MUTATING)
+
+
+def test_get_on_the_api_changes_nothing_or_is_405(owner_client, world):
+    registry = world[0]
+    before = state()
+    for method, url, _perm in api_requests(registry.pk):
+        response = owner_client.get(url)
+        assert response.status_code in (200, 405), url
+        if method == "POST" and "ping" in url:
+            assert response.status_code == 405 and harbor_code(response) == "METHOD_NOT_ALLOWED"
+    assert state() == before
+
+
+def test_api_writes_with_the_session_cookie_need_csrf(owner, world):
+    registry = world[0]
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(owner)
+    before = state()
+    for method, url, _perm in api_requests(registry.pk):
+        response = api_call(client, method, url, registry.pk)
+        assert response.status_code == 403 and harbor_code(response) == "FORBIDDEN", (method, url)
+        assert "CSRF" in response.json()["errors"][0]["message"]
+    assert state() == before
+
+
+def test_anonymous_api_callers_get_401_everywhere(client, world):
+    registry = world[0]
+    before = state()
+    for method, url, _perm in api_requests(registry.pk):
+        response = api_call(client, method, url, registry.pk)
+        assert response.status_code == 401 and harbor_code(response) == "UNAUTHORIZED", (method, url)
+        assert response["WWW-Authenticate"].startswith("Basic ")
+    assert state() == before
+
+
+def test_staff_without_the_model_permission_get_403_from_the_api(client, outsider, world):
+    import base64
+
+    registry = world[0]
+    basic = "Basic " + base64.b64encode(b"outsider:pw-outsider").decode()
+    before = state()
+    for method, url, _perm in api_requests(registry.pk):
+        response = api_call(client, method, url, registry.pk, HTTP_AUTHORIZATION=basic)
+        assert response.status_code == 403 and harbor_code(response) == "FORBIDDEN", (method, url)
+    assert state() == before
+
+
+@pytest.mark.parametrize("granted", ["view_registry", "add_registry", "change_registry", "delete_registry"])
+def test_each_permission_allows_only_its_own_api_operations(client, world, granted):
+    import base64
+
+    from tests.conftest import _staff
+
+    registry = world[0]
+    _staff(f"only-{granted}", granted)
+    basic = "Basic " + base64.b64encode(f"only-{granted}:pw-only-{granted}".encode()).decode()
+    before = state()
+    for method, url, perm in api_requests(registry.pk):
+        if perm.split(".")[1] == granted:
+            continue
+        response = api_call(client, method, url, registry.pk, HTTP_AUTHORIZATION=basic)
+        assert response.status_code == 403, (granted, method, url)
+    assert state() == before
