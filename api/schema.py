@@ -6,7 +6,6 @@ from drf_spectacular.authentication import BasicScheme, SessionScheme
 
 class HarborBasicScheme(BasicScheme):
     target_class = "api.authentication.BasicAuthentication"
-    match_subclasses = True  # OptionalBasicAuthentication too
 
 
 class HarborSessionScheme(SessionScheme):

@@ -234,40 +234,6 @@ class RegistryInfoSerializer(serializers.Serializer):
         ref_name = "RegistryInfo"
 
 
-class RegistryEndpointSerializer(serializers.Serializer):
-    key = serializers.CharField()
-    value = serializers.CharField()
-
-    class Meta:
-        ref_name = "RegistryEndpoint"
-
-
-class EndpointPatternSerializer(serializers.Serializer):
-    endpoint_type = serializers.CharField()
-    endpoints = RegistryEndpointSerializer(many=True, allow_null=True)
-
-    class Meta:
-        ref_name = "RegistryProviderEndpointPattern"
-
-
-class CredentialPatternSerializer(serializers.Serializer):
-    access_key_type = serializers.CharField(required=False)
-    access_key_data = serializers.CharField(required=False)
-    access_secret_type = serializers.CharField(required=False)
-    access_secret_data = serializers.CharField(required=False)
-
-    class Meta:
-        ref_name = "RegistryProviderCredentialPattern"
-
-
-class ProviderInfoSerializer(serializers.Serializer):
-    endpoint_pattern = EndpointPatternSerializer(required=False)
-    credential_pattern = CredentialPatternSerializer(required=False)
-
-    class Meta:
-        ref_name = "RegistryProviderInfo"
-
-
 class ComponentHealthSerializer(serializers.Serializer):
     name = serializers.CharField()
     status = serializers.CharField()

@@ -33,7 +33,6 @@ from api.serializers import (
     ErrorsSerializer,
     GeneralInfoSerializer,
     HealthSerializer,
-    ProviderInfoSerializer,
     RegistryCreateSerializer,
     RegistryInfoSerializer,
     RegistryPingSerializer,
@@ -191,7 +190,10 @@ LOCATION = OpenApiParameter("Location", str, OpenApiParameter.HEADER, response=[
 class RegistriesView(HarborView):
     required_actions = {"GET": "view", "POST": "add"}
 
-    @extend_schema(operation_id="listRegistries", parameters=[*LIST_PARAMETERS, *LIST_HEADERS],
+    @extend_schema(operation_id="listRegistries", tags=["registry"],
+                   description=("The registries, a page at a time (X-Total-Count, Link), filtered by q and "
+                                "the fuzzy name."),
+                   parameters=[*LIST_PARAMETERS, *LIST_HEADERS],
                    responses={200: RegistrySerializer(many=True), **errors(400, 401, 403, 422)})
     def get(self, request) -> Response:
         params = request.query_params
@@ -208,7 +210,10 @@ class RegistriesView(HarborView):
             headers["Link"] = link
         return Response([registry_json(registry) for registry in registries], headers=headers)
 
-    @extend_schema(operation_id="createRegistry", request=RegistryCreateSerializer, parameters=[LOCATION],
+    @extend_schema(operation_id="createRegistry", tags=["registry"],
+                   description=("Create a registry after testing its connection; a failed test is a 400 "
+                                "with the diagnosis."),
+                   request=RegistryCreateSerializer, parameters=[LOCATION],
                    responses={201: CREATED, **errors(400, 401, 403, 409, 422, 429)})
     def post(self, request) -> Response:
         body = read_body(request, RegistryCreateSerializer)
@@ -221,12 +226,18 @@ class RegistriesView(HarborView):
 class RegistryView(HarborView):
     required_actions = {"GET": "view", "PUT": "change", "DELETE": "delete"}
 
-    @extend_schema(operation_id="getRegistry", parameters=[ID],
+    @extend_schema(operation_id="getRegistry", tags=["registry"],
+                   description=("One registry; a stored secret shows as *****; the last check's time and "
+                                "reason ride along."),
+                   parameters=[ID],
                    responses={200: RegistrySerializer, **errors(401, 403, 404, 422)})
     def get(self, request, id) -> Response:  # noqa: A002 (Harbor's parameter name)
         return Response(registry_json(registry_or_404(id)))
 
-    @extend_schema(operation_id="updateRegistry", parameters=[ID], request=RegistryUpdateSerializer,
+    @extend_schema(operation_id="updateRegistry", tags=["registry"],
+                   description=("Change a registry (flat; null keeps a value, an empty string clears it); "
+                                "connection changes are tested."),
+                   parameters=[ID], request=RegistryUpdateSerializer,
                    responses={200: NO_BODY, **errors(400, 401, 403, 404, 409, 422, 429)})
     def put(self, request, id) -> Response:  # noqa: A002
         body = read_body(request, RegistryUpdateSerializer)  # go-swagger binds before the handler runs
@@ -237,7 +248,10 @@ class RegistryView(HarborView):
             saved(request, edit, tested(request, edit) if edit.needs_test else None)
         return Response(status=200)
 
-    @extend_schema(operation_id="deleteRegistry", parameters=[ID],
+    @extend_schema(operation_id="deleteRegistry", tags=["registry"],
+                   description=("Delete a registry; 412 names the replication rules and proxy-cache "
+                                "projects using it."),
+                   parameters=[ID],
                    responses={200: NO_BODY, **errors(401, 403, 404, 412, 422)})
     def delete(self, request, id) -> Response:  # noqa: A002
         registry = registry_or_404(id)
@@ -272,7 +286,10 @@ def referenced_message(pk: int, outcome: services.DeleteOutcome) -> str:
 class RegistryPingView(HarborView):
     required_actions = {"POST": "view"}  # Harbor: registry:read
 
-    @extend_schema(operation_id="pingRegistry", request=RegistryPingSerializer,
+    @extend_schema(operation_id="pingRegistry", tags=["registry"],
+                   description=("Test a saved registry (id) or unsaved values; the stored secret goes only "
+                                "to its own origin."),
+                   request=RegistryPingSerializer,
                    responses={200: NO_BODY, **errors(400, 401, 403, 404, 422, 429)})
     def post(self, request) -> Response:
         body = read_body(request, RegistryPingSerializer)
@@ -291,7 +308,9 @@ class RegistryPingView(HarborView):
 class RegistryInfoView(HarborView):
     required_actions = {"GET": "view"}
 
-    @extend_schema(operation_id="getRegistryInfo", parameters=[ID],
+    @extend_schema(operation_id="getRegistryInfo", tags=["registry"],
+                   description="The replication filters and triggers the registry's provider supports.",
+                   parameters=[ID],
                    responses={200: RegistryInfoSerializer, **errors(401, 403, 404, 422)})
     def get(self, request, id) -> Response:  # noqa: A002
         return Response(adapters.registry_info(registry_or_404(id)))
@@ -300,18 +319,39 @@ class RegistryInfoView(HarborView):
 class AdaptersView(HarborView):
     required_actions = {"GET": "view"}
 
-    @extend_schema(operation_id="listRegistryProviderTypes",
-                   responses={200: drf_serializers.ListField(child=drf_serializers.CharField()),
+    @extend_schema(operation_id="listRegistryProviderTypes", tags=["registry"],
+                   description="The registry types (provider keys) this server offers, sorted.",
+                   responses={200: OpenApiResponse({"type": "array", "items": {"type": "string"}},
+                                                   description="The provider keys, sorted."),
                               **errors(401, 403)})
     def get(self, request) -> Response:
         return Response(adapters.adapter_types())
 
 
+STRING = {"type": "string"}
+PROVIDER_INFOS = {  # a map, which drf-spectacular cannot infer from a serializer
+    "type": "object",
+    "additionalProperties": {
+        "type": "object",
+        "properties": {
+            "endpoint_pattern": {"type": "object", "properties": {
+                "endpoint_type": STRING,
+                "endpoints": {"type": "array", "nullable": True, "items": {
+                    "type": "object", "properties": {"key": STRING, "value": STRING}}},
+            }},
+            "credential_pattern": {"type": "object", "properties": dict.fromkeys(
+                ("access_key_type", "access_key_data", "access_secret_type", "access_secret_data"), STRING)},
+        },
+    },
+}
+
+
 class AdapterInfosView(HarborView):
     required_actions = {"GET": "view"}
 
-    @extend_schema(operation_id="listRegistryProviderInfos",
-                   responses={200: drf_serializers.DictField(child=ProviderInfoSerializer()),
+    @extend_schema(operation_id="listRegistryProviderInfos", tags=["registry"],
+                   description="The URL and credential patterns of the providers that have one.",
+                   responses={200: OpenApiResponse(PROVIDER_INFOS, description="Provider → its patterns."),
                               **errors(401, 403)})
     def get(self, request) -> Response:
         return Response(adapters.adapter_infos())
@@ -322,7 +362,9 @@ class PingView(HarborView):
     permission_classes = [AllowAny]
     renderer_classes = [PlainTextRenderer]
 
-    @extend_schema(operation_id="getPing", auth=[], responses={(200, "text/plain"): OpenApiTypes.STR})
+    @extend_schema(operation_id="getPing", tags=["ping"],
+                   description="Pong: the API is up (anonymous).",
+                   auth=[], responses={(200, "text/plain"): OpenApiTypes.STR})
     def get(self, request) -> Response:
         return Response("Pong", content_type="text/plain; charset=utf-8")
 
@@ -331,7 +373,9 @@ class HealthView(HarborView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
-    @extend_schema(operation_id="getHealth", auth=[], responses={200: HealthSerializer})
+    @extend_schema(operation_id="getHealth", tags=["health"],
+                   description="The health of harborreg's components (anonymous).",
+                   auth=[], responses={200: HealthSerializer})
     def get(self, request) -> Response:
         components = [{"name": "core", "status": "healthy"}, database_health()]
         healthy = all(component["status"] == "healthy" for component in components)
@@ -351,7 +395,11 @@ class SystemInfoView(HarborView):
     authentication_classes = [OptionalBasicAuthentication, SessionAuthentication]
     permission_classes = [AllowAny]
 
-    @extend_schema(operation_id="getSystemInfo", responses={200: GeneralInfoSerializer})
+    # Anonymous, or Basic (wrong credentials make the caller anonymous, as in Harbor).
+    @extend_schema(operation_id="getSystemInfo", tags=["systeminfo"],
+                   description="General information; more for an authenticated caller.",
+                   auth=[{"basicAuth": []}, {"cookieAuth": []}, {}],
+                   responses={200: GeneralInfoSerializer})
     def get(self, request) -> Response:
         info = {"auth_mode": "db_auth", "primary_auth_mode": False, "self_registration": False,
                 "banner_message": "", "oidc_provider_name": ""}
@@ -373,7 +421,9 @@ class SystemInfoView(HarborView):
 class CurrentUserView(HarborView):
     permission_classes = [AuthenticatedUser]
 
-    @extend_schema(operation_id="getCurrentUserInfo", responses={200: UserSerializer, **errors(401)})
+    @extend_schema(operation_id="getCurrentUserInfo", tags=["user"],
+                   description="The account the request authenticates as.",
+                   responses={200: UserSerializer, **errors(401)})
     def get(self, request) -> Response:
         user = request.user
         return Response({

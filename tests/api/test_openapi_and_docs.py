@@ -74,3 +74,10 @@ def test_the_docs_page_loads_only_local_assets_and_no_inline_code(owner_client):
     init = owner_client.get(script.replace("&amp;", "&"))
     assert init.status_code == 200 and init["Content-Type"].startswith("application/javascript")
     assert "/api/v2.0/openapi.json" in init.content.decode()
+
+
+def test_the_document_is_generated_without_a_warning(tmp_path):
+    """drf-spectacular's warnings are also `manage.py check` warnings (S16 fails on them)."""
+    from django.core.management import call_command
+
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml"))
