@@ -153,3 +153,14 @@ def test_failed_basic_logins_count_and_lock_out_like_the_login_page(owner, setti
     page = Client().post("/accounts/login/", {"username": "owner", "password": "pw-owner"}, **attacker)
     assert page.status_code == 429
     assert Api(Client(), basic("owner", "pw-owner")).get("/registries").status_code == 200
+
+
+def test_drf_throttling_caps_requests_per_user_in_harbors_shape(api, monkeypatch):
+    from rest_framework.throttling import UserRateThrottle
+
+    monkeypatch.setattr(UserRateThrottle, "rate", "2/minute", raising=False)
+    answers = [api.get("/registries") for _ in range(3)]
+
+    assert [a.status_code for a in answers[:2]] == [200, 200]
+    harbor_error(answers[2], 429, "TOO_MANY_REQUEST")
+    assert 1 <= int(answers[2]["Retry-After"]) <= 60
