@@ -13,6 +13,8 @@ import resource
 import secrets
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -97,6 +99,49 @@ def test_the_pre_flight_connection_carries_the_first_request(serve_http, setting
     assert verdict.ok
     assert [step.name for step in verdict.steps][:3] == ["Check input", "Address policy", "TCP connect"]
     assert len(server.seen) == 1 and len(connections) == 1
+
+
+@pytest.mark.registry
+def test_the_pre_flight_tls_connection_carries_the_first_request(registry_tls, dialled):
+    """Over TLS 1.3 the server sends session tickets right after the handshake (the real
+    registry does): they are not an answer, so the handshaken connection is still the one
+    the requests use — one dial for the whole Basic-auth check."""
+    verdict = check(registry_tls.url, registry_tls.username, registry_tls.password,
+                    ca_pem=registry_tls.ca_pem)
+
+    assert verdict.ok, verdict.as_json()
+    assert "TLSv1.3" in next(s.detail for s in verdict.steps if s.name == "TLS")
+    assert dialled == ["127.0.0.1"]
+
+
+def test_threads_asking_at_once_build_one_tls_context(monkeypatch):
+    """A pool of checks starting together must not each load the CA store."""
+    built: list[bool] = []
+    real = tls.build_context
+
+    def slow(**kwargs):
+        built.append(kwargs["verify"])
+        time.sleep(0.05)  # loading the system store takes this long on a busy machine
+        return real(**kwargs)
+
+    tls.forget_shared_contexts()
+    monkeypatch.setattr(tls, "build_context", slow)
+    start = threading.Barrier(8)
+
+    def ask():
+        start.wait()
+        tls.shared_context(verify=True)
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        tls.forget_shared_contexts()
+
+    assert built == [True]
 
 
 def test_a_lowered_open_files_limit_never_marks_a_healthy_endpoint_unhealthy(serve_http, tmp_path):

@@ -202,7 +202,7 @@ class Dialer:
         """The pre-flight's connection to host:port, unless the server has closed it (or
         sent something unasked) meanwhile."""
         sock = self._spares.pop((host.strip("[]").lower(), port), None)
-        if sock is not None and wait_for_read(sock, timeout=0.0):
+        if sock is not None and _has_news(sock):
             sock.close()
             return None
         return sock
@@ -311,6 +311,26 @@ class Dialer:
         if addresses is not None:
             self.police(host, addresses)
         return addresses
+
+
+def _has_news(sock: socket.socket) -> bool:
+    """Whether the server sent data or closed the connection since the pre-flight. A TLS
+    1.3 server's session tickets arrive right after the handshake: they are read here and
+    are no news (the connection is as good as new)."""
+    if not wait_for_read(sock, timeout=0.0):
+        return False
+    if not isinstance(sock, ssl.SSLSocket):
+        return True
+    sock.setblocking(False)
+    try:
+        ssl.SSLSocket.read(sock, 1)  # the base method: no deadline arming (this must not wait)
+    except ssl.SSLWantReadError:
+        return False  # only TLS housekeeping (tickets) was waiting
+    except OSError:
+        return True
+    finally:
+        sock.setblocking(True)
+    return True  # application data nobody asked for, or the end of the connection
 
 
 class _Dialled:

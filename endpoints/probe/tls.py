@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import ssl
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -34,7 +35,13 @@ def shared_context(*, verify: bool, ca_pem: str = "") -> DeadlineSSLContext:
     is safe to share, and the check's deadline travels with each socket instead. The
     system store is read once per process: restart the app after changing it.
     """
-    return _context(verify, ca_pem.strip() if verify else "")
+    # The lock: a pool of checks starting together would otherwise all miss the cache
+    # and each load the store (44 contexts for one run at pool 64).
+    with _building:
+        return _context(verify, ca_pem.strip() if verify else "")
+
+
+_building = threading.Lock()
 
 
 @functools.lru_cache(maxsize=64)
