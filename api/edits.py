@@ -55,7 +55,13 @@ class NameTaken(Exception):
 
 
 class SecretMustBeReentered(Exception):
-    """An edit would send the stored secret to a new origin or over a looser TLS trust."""
+    """An edit would send the stored secret to a new origin or over a looser TLS trust.
+
+    The pages ask for the secret again; the API refuses the PUT (400) saying so. Harbor
+    (since 7709557123) clears the stored secret silently instead: the client is told
+    "200", and the endpoint then fails its next use with no trace of why. Refusing keeps
+    what is stored intact and says what to send: the secret again, or "" to clear it.
+    """
 
     def __init__(self, reason: SecretReentry) -> None:
         super().__init__(reason.message)

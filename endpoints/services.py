@@ -85,6 +85,9 @@ def test_endpoint(target: Target, withheld: SecretReentry | None = None) -> Verd
     return verdict
 
 
+test_endpoint.__test__ = False  # not a pytest test, whoever imports it by name
+
+
 def check_registry(registry: Registry, user=None) -> Verdict | None:
     """Check a saved endpoint from a page and store the outcome (also on failure); None
     when the process's check pool stayed busy too long to start it."""
