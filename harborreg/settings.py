@@ -242,6 +242,9 @@ REST_FRAMEWORK = {
         "user": env.str("API_THROTTLE_USER", default="1200/minute"),
         "anon": env.str("API_THROTTLE_ANON", default="300/minute"),
     },
+    # Anonymous callers are counted by REMOTE_ADDR: X-Forwarded-For is trusted only through
+    # this many proxies (0: never, so a forged header cannot dodge the count).
+    "NUM_PROXIES": env.int("API_NUM_PROXIES", default=0),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "harborreg API",

@@ -164,3 +164,12 @@ def test_drf_throttling_caps_requests_per_user_in_harbors_shape(api, monkeypatch
     assert [a.status_code for a in answers[:2]] == [200, 200]
     harbor_error(answers[2], 429, "TOO_MANY_REQUEST")
     assert 1 <= int(answers[2]["Retry-After"]) <= 60
+
+
+def test_a_forged_forwarded_for_does_not_dodge_the_anonymous_count(anonymous_api, monkeypatch):
+    from rest_framework.throttling import AnonRateThrottle
+
+    monkeypatch.setattr(AnonRateThrottle, "rate", "2/minute", raising=False)
+    answers = [anonymous_api.get("/ping", HTTP_X_FORWARDED_FOR=f"198.51.100.{n}") for n in range(3)]
+
+    assert [a.status_code for a in answers] == [200, 200, 429]
