@@ -5,8 +5,8 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Count, OuterRef, Subquery, Value
-from django.db.models.functions import Coalesce, Length
+from django.db.models import Count, F, OuterRef, Subquery, Value, Window
+from django.db.models.functions import Coalesce, Length, RowNumber
 from django.db.models.lookups import LessThanOrEqual
 from django.urls import reverse
 from django.utils import timezone
@@ -267,17 +267,31 @@ class Registry(models.Model):
         """Store a check's outcome: always, also when it failed (never a stale 'healthy').
         `checked_by`: the user who asked (Check now, a save that tested), or None (a
         scheduled check)."""
-        self.status = self.Status.HEALTHY if verdict.ok else self.Status.UNHEALTHY
-        self.status_category = verdict.category
-        self.status_detail = verdict.reason[:500]
-        self.last_checked_at = timezone.now()
-        Registry.objects.filter(pk=self.pk).update(
-            status=self.status,
-            status_category=self.status_category,
-            status_detail=self.status_detail,
-            last_checked_at=self.last_checked_at,
+        Registry.record_verdicts([(self, verdict)], checked_by)
+
+    @staticmethod
+    def record_verdicts(results: list[tuple[Registry, Verdict]], checked_by=None) -> None:
+        """Store many outcomes in a few statements whatever their number (a bulk update, a
+        bulk insert, the history trimmed): storing must not cost more than checking."""
+        if not results:
+            return
+        now = timezone.now()
+        for registry, verdict in results:
+            registry.status = Registry.Status.HEALTHY if verdict.ok else Registry.Status.UNHEALTHY
+            registry.status_category = verdict.category
+            registry.status_detail = verdict.reason[:500]
+            registry.last_checked_at = now
+        Registry.objects.bulk_update(
+            [registry for registry, _ in results],
+            ["status", "status_category", "status_detail", "last_checked_at"],
         )
-        HealthCheck.record(self, verdict, checked_by)
+        HealthCheck.objects.bulk_create(
+            HealthCheck(registry=registry, checked_by=checked_by, checked_at=now, ok=verdict.ok,
+                        category=verdict.category, summary=verdict.reason[:500],
+                        elapsed_ms=verdict.elapsed_ms)
+            for registry, verdict in results
+        )
+        HealthCheck.trim({registry.pk for registry, _ in results})
 
 
 class HealthCheck(models.Model):
@@ -309,19 +323,24 @@ class HealthCheck(models.Model):
 
     @classmethod
     def record(cls, registry: Registry, verdict: Verdict, checked_by=None) -> HealthCheck:
-        check = cls.objects.create(
-            registry=registry,
-            checked_by=checked_by,
-            ok=verdict.ok,
-            category=verdict.category,
-            summary=verdict.reason[:500],
-            elapsed_ms=verdict.elapsed_ms,
-        )
-        stale = cls.objects.filter(registry=registry).values_list("pk", flat=True)[
-            cls.HISTORY_SIZE :
-        ]
-        cls.objects.filter(pk__in=list(stale)).delete()
+        """One result in the history (the endpoint's status columns are the caller's)."""
+        check = cls.objects.create(registry=registry, checked_by=checked_by, ok=verdict.ok,
+                                   category=verdict.category, summary=verdict.reason[:500],
+                                   elapsed_ms=verdict.elapsed_ms)
+        cls.trim({registry.pk})
         return check
+
+    @classmethod
+    def trim(cls, registry_ids: set[int]) -> None:
+        """Keep the newest HISTORY_SIZE checks of each of these endpoints."""
+        newest_first = Window(RowNumber(), partition_by=[F("registry_id")],
+                              order_by=[F("checked_at").desc(), F("id").desc()])
+        stale = list(
+            cls.objects.filter(registry_id__in=registry_ids).annotate(rank=newest_first)
+            .filter(rank__gt=cls.HISTORY_SIZE).values_list("pk", flat=True)
+        )
+        if stale:
+            cls.objects.filter(pk__in=stale).delete()
 
 
 class ReplicationRule(models.Model):

@@ -147,8 +147,7 @@ def check_registries(
         # Whatever finished together is stored in one transaction: one commit per batch,
         # not several per endpoint, keeps a slow database from throttling the pool.
         with transaction.atomic():
-            for pk, verdict in done.items():
-                by_pk[pk].record_verdict(verdict, checked_by=user)
+            Registry.record_verdicts([(by_pk[pk], verdict) for pk, verdict in done.items()], user)
         if on_result is not None:
             for pk, verdict in done.items():
                 on_result(by_pk[pk], verdict)

@@ -39,12 +39,17 @@ class Throttled(Exception):
 
 def _refusal(attempt: ConnectionAttempt) -> Throttled | None:
     now = attempt.started_at
-    mine = ConnectionAttempt.objects.filter(user_id=attempt.user_id).exclude(
-        outcome=ConnectionAttempt.THROTTLED
-    )
     running_since = now - timedelta(seconds=settings.ENDPOINT_TEST_DEADLINE + STALE_MARGIN_S)
-    running = list(mine.filter(finished_at__isnull=True, started_at__gte=running_since)
-                   .order_by("started_at").values_list("started_at", flat=True))
+    window_start = now - timedelta(seconds=WINDOW_S)
+    # One query for both limits: this user's attempts in the longer of the two windows
+    # (at most a minute's worth, so a few dozen rows).
+    mine = list(
+        ConnectionAttempt.objects.filter(user_id=attempt.user_id,
+                                         started_at__gte=min(running_since, window_start))
+        .exclude(outcome=ConnectionAttempt.THROTTLED)
+        .order_by("started_at").values_list("started_at", "finished_at")
+    )
+    running = [started for started, finished in mine if finished is None and started >= running_since]
     limit = settings.ENDPOINT_TESTS_CONCURRENT
     if len(running) > limit:
         ends = running[0] + timedelta(seconds=settings.ENDPOINT_TEST_DEADLINE)
@@ -54,8 +59,7 @@ def _refusal(attempt: ConnectionAttempt) -> Throttled | None:
             f"try again in about {_seconds_until(ends)} s.",
             _seconds_until(ends),
         )
-    recent = list(mine.filter(started_at__gt=now - timedelta(seconds=WINDOW_S))
-                  .order_by("started_at").values_list("started_at", flat=True))
+    recent = [started for started, _finished in mine if started > window_start]
     limit = settings.ENDPOINT_TESTS_PER_MINUTE
     if len(recent) > limit:
         frees = recent[len(recent) - limit - 1] + timedelta(seconds=WINDOW_S)

@@ -67,3 +67,36 @@ def test_it_stays_within_8_queries_with_a_full_page(owner_client, django_assert_
     html = response.content.decode()
     assert "of 120 items" in html or "of 60 items" in html  # the search matches half
     assert 'href="/registries/' in html and "#used-by" in html  # Used by links rendered
+
+
+@pytest.mark.parametrize("batch", [1, 40])
+def test_storing_a_batch_of_check_results_costs_the_same_queries_whatever_its_size(batch):
+    """check_registries stores what finished together in one go: a monitor storing
+    thousands of results must not pay several statements per endpoint."""
+    from endpoints.probe.result import Verdict
+
+    add_registries(batch)
+    registries = list(Registry.objects.all()[:batch])
+    verdicts = [(r, Verdict(i % 2 == 0, "ok" if i % 2 == 0 else "timeout", "s", elapsed_ms=5))
+                for i, r in enumerate(registries)]
+
+    with CaptureQueriesContext(connection) as queries:
+        Registry.record_verdicts(verdicts)
+
+    assert len(queries) <= 4, [q["sql"][:80] for q in queries]
+    assert Registry.objects.exclude(status="unknown").count() >= batch
+
+
+def test_the_check_history_keeps_the_last_twenty_per_endpoint():
+    from endpoints.models import HealthCheck
+    from endpoints.probe.result import Verdict
+
+    add_registries(2)
+    first, second = Registry.objects.order_by("pk")[:2]
+    for n in range(25):
+        Registry.record_verdicts([(first, Verdict(True, "ok", f"n{n}", elapsed_ms=n)),
+                                  (second, Verdict(False, "dns", f"m{n}", elapsed_ms=n))])
+
+    for registry in (first, second):
+        kept = list(HealthCheck.objects.filter(registry=registry).values_list("elapsed_ms", flat=True))
+        assert sorted(kept) == list(range(5, 25))
