@@ -1,19 +1,22 @@
 """Who is calling: HTTP Basic against Django users (every Harbor client sends Basic),
 throttled by django-axes like the login page, or the browser's session.
 
-The list in REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] is tried in order; robot
-accounts (issue 11, part 2) plug in as one more class placed before Basic, answering for
-`robot$…` names and returning None for every other name.
+The list in REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] is tried in order: robot
+accounts first, answering for `robot$…` names only (None for every other name), then
+Basic against Django users, then the session.
 """
 
 from __future__ import annotations
 
-from axes.helpers import get_cool_off
+from axes.handlers.proxy import AxesProxyHandler
+from axes.helpers import get_client_ip_address, get_cool_off
 from django.conf import settings
+from django.contrib.auth.signals import user_login_failed
 from rest_framework import authentication, exceptions
 from rest_framework.permissions import SAFE_METHODS
 
 from api.errors import ApiError
+from api.models import PREFIX, RobotAccount, RobotPrincipal, dummy_check
 
 REALM = "harborreg"
 WWW_AUTHENTICATE = f'Basic realm="{REALM}"'
@@ -45,6 +48,46 @@ def locked_out(request, userid: str) -> ApiError:
         f"{minutes} minutes (AXES_FAILURE_LIMIT and AXES_COOLOFF_HOURS, server settings)",
         headers={"Retry-After": str(seconds)},
     )
+
+
+class RobotAuthentication(authentication.BasicAuthentication):
+    """Basic with a `robot$…` name: the robot's secret, checked in constant time against its
+    hash. A wrong secret or an unknown robot is a failed login for django-axes (counted,
+    and locked out like any login); a disabled or expired robot is refused saying so, once
+    its secret is right. Any other name is left to the next class."""
+
+    www_authenticate_realm = REALM
+
+    def authenticate_credentials(self, userid, password, request=None):
+        if not userid.startswith(PREFIX):
+            return None
+        django_request = getattr(request, "_request", request)
+        credentials = {"username": userid}
+        if AxesProxyHandler.is_locked(django_request, credentials):
+            raise locked_out(django_request, userid)
+        robot = RobotAccount.objects.select_related("user").filter(name=userid).first()
+        if robot is None:
+            dummy_check(password)
+        if robot is None or not robot.check_secret(password):
+            user_login_failed.send(sender=__name__, credentials={**credentials, "password": "********"},
+                                   request=django_request)
+            if getattr(django_request, "axes_locked_out", False):
+                raise locked_out(django_request, userid)
+            raise exceptions.AuthenticationFailed("invalid robot name or secret")
+        if (refusal := robot.refusal()) is not None:
+            raise exceptions.AuthenticationFailed(refusal)
+        robot.note_use(get_client_ip_address(django_request))
+        return RobotPrincipal.of(robot), None
+
+
+class OptionalRobotAuthentication(RobotAuthentication):
+    """/systeminfo: a refused robot is anonymous there, as a refused user is."""
+
+    def authenticate(self, request):
+        try:
+            return super().authenticate(request)
+        except (exceptions.AuthenticationFailed, ApiError):
+            return None
 
 
 class SessionAuthentication(authentication.SessionAuthentication):

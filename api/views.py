@@ -23,6 +23,7 @@ from api import adapters, edits, query
 from api.authentication import (
     WWW_AUTHENTICATE,
     OptionalBasicAuthentication,
+    OptionalRobotAuthentication,
     SessionAuthentication,
     enforce_csrf_with_session_cookie,
 )
@@ -392,7 +393,7 @@ def database_health() -> dict:
 
 
 class SystemInfoView(HarborView):
-    authentication_classes = [OptionalBasicAuthentication, SessionAuthentication]
+    authentication_classes = [OptionalRobotAuthentication, OptionalBasicAuthentication, SessionAuthentication]
     permission_classes = [AllowAny]
 
     # Anonymous, or Basic (wrong credentials make the caller anonymous, as in Harbor).

@@ -220,8 +220,9 @@ ENDPOINT_TEST_LOG_DAYS = env.int("ENDPOINT_TEST_LOG_DAYS", default=90)
 # --- The Harbor-compatible API (api/, /api/v2.0) ---
 
 REST_FRAMEWORK = {
-    # Tried in order. Robot accounts (issue 11, part 2) go first, before Basic.
+    # Tried in order: robot accounts (Basic with a robot$ name) first, then Basic for users.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.RobotAuthentication",
         "api.authentication.BasicAuthentication",
         "api.authentication.SessionAuthentication",
     ],
@@ -250,8 +251,8 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "harborreg API",
     "DESCRIPTION": (
         "The registry part of Harbor's REST API v2.0: clients of Harbor work against harborreg "
-        "by changing only the URL. Authenticate with HTTP Basic (a Django account with the "
-        "registry permissions)."
+        "by changing only the URL. Authenticate with HTTP Basic: a Django account with the "
+        "registry permissions, or a robot account (robot$name and its secret)."
     ),
     "VERSION": "2.0",
     "SERVE_INCLUDE_SCHEMA": False,

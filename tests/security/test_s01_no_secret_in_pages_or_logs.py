@@ -175,3 +175,47 @@ def test_no_api_answer_and_no_log_record_contains_a_canary(seeded, caplog, secon
     logged = "\n".join(f"{r.getMessage()} {r.args!r} {getattr(r, 'exc_text', '')}" for r in caplog.records)
     assert "ZeroDivisionError" in logged  # the crash was logged, without the body
     assert find_canaries(logged, *CANARIES) == []
+
+
+def test_a_robot_secret_is_shown_once_and_then_in_no_page_api_answer_or_log(superuser_client, seeded, caplog):
+    """Robot accounts (issue 11): the secret is on the page answering the add, and nowhere
+    after: not in the admin's pages, the change log, API answers (right, wrong, disabled)
+    or any log record, plain or as the Basic header that carried it."""
+    import base64
+    import re
+
+    from django.contrib.admin.models import LogEntry
+
+    from api.models import RobotAccount
+
+    caplog.set_level(logging.DEBUG)
+    added = superuser_client.post("/admin/api/robotaccount/add/", {
+        "name": "canary", "permissions": ["view_registry", "add_registry"], "duration": "7"})
+    secret = re.search(r'<code class="robot-secret"[^>]*>([^<]+)</code>', added.content.decode()).group(1)
+    robot = RobotAccount.objects.get()
+    header = base64.b64encode(f"robot$canary:{secret}".encode()).decode()
+    forms = (secret, header.rstrip("="))
+
+    def api(secret_given: str, path="/registries", method="GET", body=""):
+        token = base64.b64encode(f"robot$canary:{secret_given}".encode()).decode()
+        return Client(raise_request_exception=False).generic(
+            method, f"/api/v2.0{path}", body, "application/json", HTTP_AUTHORIZATION=f"Basic {token}")
+
+    responses = [api(secret), api(secret, "/users/current"), api(secret, "/systeminfo"),
+                 api(secret, f"/registries/{seeded[0].pk}"), api(secret + "x"),
+                 api(secret, "/registries", "POST", '{"name": 1}'),
+                 api(secret, f"/registries/{seeded[0].pk}", "DELETE")]
+    superuser_client.post("/admin/api/robotaccount/",
+                          {"action": "disable_robots", "_selected_action": [robot.pk]})
+    responses.append(api(secret))
+    for url in ("/admin/api/robotaccount/", f"/admin/api/robotaccount/{robot.pk}/change/",
+                f"/admin/api/robotaccount/{robot.pk}/history/", "/admin/", "/admin/auth/user/"):
+        responses.append(superuser_client.get(url))
+
+    assert [r.status_code for r in responses[:8]] == [200, 200, 200, 200, 401, 422, 403, 401]
+    for response in responses:
+        for form in forms:
+            assert form not in response.content.decode() and form not in str(response.headers)
+    logged = "\n".join(f"{r.getMessage()} {r.args!r} {getattr(r, 'exc_text', '')}" for r in caplog.records)
+    assert find_canaries(logged, secret) == [] and header.rstrip("=") not in logged
+    assert find_canaries(str(list(LogEntry.objects.values())), secret) == []

@@ -56,3 +56,24 @@ def test_the_database_itself_holds_only_ciphertext(seeded, tmp_path):
         ).stdout
         assert b"v1:" in raw
     assert find_canaries(raw, *CANARIES) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_robot_secret_is_kept_only_as_a_hash(tmp_path, owner):
+    """Robot accounts (issue 11): dumpdata and the database file hold the hash only."""
+    from api.models import RobotAccount
+
+    robot, secret = RobotAccount.objects.create_robot("canary", ["view_registry"], created_by=owner)
+    regenerated = robot.regenerate_secret()
+    out = io.StringIO()
+    call_command("dumpdata", "api", "auth", "admin", stdout=out)
+    dump = out.getvalue()
+    assert '"secret_hash": "pbkdf2_sha256$' in dump
+    assert find_canaries(dump, secret, regenerated) == []
+    if connection.vendor == "sqlite":
+        copy = tmp_path / "copy.sqlite3"
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM INTO %s", [str(copy)])
+        raw = copy.read_bytes()
+        assert b"robot$canary" in raw
+        assert find_canaries(raw, secret, regenerated) == []
