@@ -68,7 +68,9 @@ class ApiError(exceptions.APIException):
 
 
 def harbor_response(status: int, errors: list[dict], headers: dict[str, str] | None = None) -> Response:
-    return Response(error_body(errors), status=status, headers=headers)
+    response = Response(error_body(errors), status=status, headers=headers)
+    response.harbor_error = True  # still known as one once GZipMiddleware has compressed it
+    return response
 
 
 def _message(exc: exceptions.APIException, request) -> str:
@@ -141,6 +143,7 @@ def harbor_json(status: int, message: str) -> JsonResponse:
     response = JsonResponse(error_body([{"code": code_for(status), "message": message}]), status=status,
                             json_dumps_params={"ensure_ascii": False})
     response.content += b"\n"
+    response.harbor_error = True
     return response
 
 

@@ -29,6 +29,8 @@ def request_id(request: HttpRequest) -> str:
 
 
 def is_harbor_error(response: HttpResponse) -> bool:
+    if getattr(response, "harbor_error", False):
+        return True
     if response.streaming or response.has_header("Content-Encoding"):
         return False
     if not response.get("Content-Type", "").startswith("application/json"):

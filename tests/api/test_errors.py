@@ -134,3 +134,21 @@ def test_error_bodies_end_with_a_newline_as_harbors_do(anonymous_api):
 
     assert response.content.endswith(b"\n")
     assert json.loads(response.content)
+
+
+def test_a_compressed_error_keeps_its_message_and_diagnosis(api, recording_registry):
+    """harborapi (httpx) and harbor-api-client ask for gzip: a large error body is then
+    compressed, and must still reach the client as the error it was (found by hand with
+    harborapi: an unhealthy ping answered only "bad request")."""
+    import gzip
+
+    response = api.post("/registries/ping", {"type": "docker-registry", "url": recording_registry.url,
+                                             "access_key": "ci", "access_secret": "wrong"},
+                        HTTP_ACCEPT_ENCODING="gzip")
+
+    assert response.status_code == 400 and response["Content-Type"].startswith("application/json")
+    compressed = response.get("Content-Encoding") == "gzip"
+    content = gzip.decompress(response.content) if compressed else response.content
+    error = json.loads(content)["errors"][0]
+    assert error["message"].startswith("the registry is unhealthy: auth: ")
+    assert error["verdict"]["steps"]
