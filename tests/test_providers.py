@@ -32,6 +32,7 @@ EXPECTED = {
     "gitlab": ("GitLab", UrlMode.FREE),
     "quay": ("Quay", UrlMode.FREE),
     "jfrog-artifactory": ("JFrog Artifactory", UrlMode.FREE),
+    "github-ghcr": ("GitHub GHCR", UrlMode.FIXED),
 }
 
 # One valid input per provider: (url, access_id, typed secret).
@@ -48,6 +49,7 @@ VALID_INPUT = {
     "gitlab": ("https://registry.gitlab.com", "jack", "glpat-abc"),
     "quay": ("https://quay.io", "json_file", json.dumps(QUAY_SECRET)),
     "jfrog-artifactory": ("https://mycompany.jfrog.io", "jack", "token"),
+    "github-ghcr": ("https://ghcr.io", "octocat", "ghp_abc"),
 }
 
 
@@ -81,7 +83,8 @@ def test_it_declares_help_for_every_provider(key):
 
 
 @pytest.mark.parametrize(
-    ("key", "url"), [("docker-hub", "https://hub.docker.com"), ("artifact-hub", "https://artifacthub.io")]
+    ("key", "url"), [("docker-hub", "https://hub.docker.com"), ("artifact-hub", "https://artifacthub.io"),
+                     ("github-ghcr", "https://ghcr.io")]
 )
 def test_it_fixes_the_url(key, url):
     p = get_provider(key)
@@ -112,6 +115,7 @@ def test_it_accepts_valid_input(key):
         "quay",
         "jfrog-artifactory",
         "gitlab",
+        "github-ghcr",
     ],
 )
 def test_it_allows_anonymous_access(key):
@@ -228,6 +232,19 @@ def test_it_suggests_gcr_and_artifact_registry():
         ("artifact-hub", ["replication source", "Helm charts", "Optional"]),
         ("jfrog-artifactory", ["base URL", "/artifactory/api/docker/<repo>"]),
         ("azure-acr", ["azurecr.io", "service principal"]),
+        (
+            "github-ghcr",
+            [
+                "GitHub user name",
+                "personal access token (classic)",
+                "read:packages",
+                "write:packages",
+                "fine-grained",
+                "single sign-on",
+                "no catalog",
+                "exact repository names",
+            ],
+        ),
     ],
 )
 def test_it_shows_the_documented_notes(key, phrases):
@@ -492,6 +509,7 @@ def test_it_requires_an_accesskey_for_acr():
     [
         ("docker-hub", "https://registry-1.docker.io", "https://hub.docker.com"),
         ("artifact-hub", "https://artifacthub.example.com", "https://artifacthub.io"),
+        ("github-ghcr", "https://ghcr.io/octocat/app", "https://ghcr.io"),
     ],
 )
 def test_it_says_the_url_is_fixed(key, url, fixed):
@@ -530,6 +548,7 @@ def test_it_matches_the_swr_login_region_to_the_url():
         "jfrog-artifactory",
         "huawei-SWR",
         "artifact-hub",
+        "github-ghcr",
     ],
 )
 def test_it_needs_an_access_id_with_a_secret(key):
@@ -559,3 +578,19 @@ def test_it_explains_common_url_mistakes(key, url, expected):
 
 def test_it_keeps_a_registry_path_prefix():
     assert clean("docker-registry", "https://registry.example.com/mirror") == {}
+
+
+# --- GitHub GHCR, DTR ---
+
+
+def test_it_refuses_a_fine_grained_github_token_for_ghcr():
+    errors = clean("github-ghcr", "https://ghcr.io", "octocat", "github_pat_11AAAAAAA0abc")
+    assert list(errors) == ["access_secret"]
+    assert "personal access token (classic)" in errors["access_secret"][0]
+    assert "github_pat_11AAAAAAA0abc" not in errors["access_secret"][0]
+
+
+def test_it_asks_for_the_github_user_name_not_the_e_mail():
+    errors = clean("github-ghcr", "https://ghcr.io", "octocat@example.com", "ghp_abc")
+    assert list(errors) == ["access_id"]
+    assert "not the e-mail address" in errors["access_id"][0]

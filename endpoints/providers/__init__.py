@@ -12,6 +12,7 @@ from endpoints.providers.azure_acr import AzureAcr
 from endpoints.providers.base import Provider
 from endpoints.providers.docker_hub import DockerHub
 from endpoints.providers.docker_registry import DockerRegistry
+from endpoints.providers.github_ghcr import GithubGhcr
 from endpoints.providers.gitlab import GitLab
 from endpoints.providers.google_gcr import GoogleGcr
 from endpoints.providers.harbor import Harbor
@@ -32,6 +33,7 @@ PROVIDER_CLASSES: tuple[type[Provider], ...] = (
     GitLab,
     Quay,
     JfrogArtifactory,
+    GithubGhcr,
 )
 
 PROVIDERS: dict[str, Provider] = {cls.key: cls() for cls in PROVIDER_CLASSES}
