@@ -93,3 +93,47 @@ def _fresh_request_counts():
     cache.clear()
     yield
     cache.clear()
+
+
+# --- real clients over real sockets (live_server) ------------------------------------------
+
+
+@pytest.fixture
+def harbor_url(live_server, settings) -> str:
+    """The API's base URL as every client wants it (…/api/v2.0). A client run creates and
+    pings more endpoints in a minute than the per-user test limit allows a person."""
+    settings.ENDPOINT_TESTS_PER_MINUTE = 1000
+    return live_server.url + API
+
+
+@pytest.fixture
+def make_bulk(make_registry):
+    """`count` more endpoints named PREFIX-NN, so a list spans several pages."""
+
+    def make(prefix: str, count: int, url: str = "https://bulk.example.com") -> None:
+        for n in range(count):
+            make_registry(name=f"{prefix}-{n:02d}", url=url)
+
+    return make
+
+
+@pytest.fixture
+def robots(owner):
+    """robot$reader (view only) and robot$writer (view, add, change, delete), with secrets."""
+    from api.models import RobotAccount
+
+    reader, reader_secret = RobotAccount.objects.create_robot("reader", ["view_registry"], created_by=owner)
+    writer, writer_secret = RobotAccount.objects.create_robot(
+        "writer", ["view_registry", "add_registry", "change_registry", "delete_registry"], created_by=owner)
+    return {"reader": (reader.name, reader_secret), "writer": (writer.name, writer_secret)}
+
+
+def sent_secret(recording, username: str = "ci") -> list[str]:
+    """The passwords the recording registry received over Basic."""
+    found = []
+    for request in recording.requests:
+        if request.authorization.startswith("Basic "):
+            user, _, password = base64.b64decode(request.authorization[6:]).decode().partition(":")
+            if user == username:
+                found.append(password)
+    return found
