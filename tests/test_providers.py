@@ -33,6 +33,7 @@ EXPECTED = {
     "quay": ("Quay", UrlMode.FREE),
     "jfrog-artifactory": ("JFrog Artifactory", UrlMode.FREE),
     "github-ghcr": ("GitHub GHCR", UrlMode.FIXED),
+    "dtr": ("DTR / Mirantis Secure Registry", UrlMode.FREE),
 }
 
 # One valid input per provider: (url, access_id, typed secret).
@@ -50,6 +51,7 @@ VALID_INPUT = {
     "quay": ("https://quay.io", "json_file", json.dumps(QUAY_SECRET)),
     "jfrog-artifactory": ("https://mycompany.jfrog.io", "jack", "token"),
     "github-ghcr": ("https://ghcr.io", "octocat", "ghp_abc"),
+    "dtr": ("https://dtr.example.com", "jack", "6a1f3c2e-4b5d-4e8f-9a0b-1c2d3e4f5a6b"),
 }
 
 
@@ -116,6 +118,7 @@ def test_it_accepts_valid_input(key):
         "jfrog-artifactory",
         "gitlab",
         "github-ghcr",
+        "dtr",
     ],
 )
 def test_it_allows_anonymous_access(key):
@@ -245,6 +248,7 @@ def test_it_suggests_gcr_and_artifact_registry():
                 "exact repository names",
             ],
         ),
+        ("dtr", ["docker login", "access token", "/api/v0", "MKE", "Harbor provider", "MSR 4"]),
     ],
 )
 def test_it_shows_the_documented_notes(key, phrases):
@@ -549,6 +553,7 @@ def test_it_matches_the_swr_login_region_to_the_url():
         "huawei-SWR",
         "artifact-hub",
         "github-ghcr",
+        "dtr",
     ],
 )
 def test_it_needs_an_access_id_with_a_secret(key):
@@ -568,6 +573,8 @@ def test_it_needs_an_access_id_with_a_secret(key):
         ("gitlab", "https://gitlab.com", "https://registry.gitlab.com"),
         ("azure-acr", "https://portal.azure.com", "login server"),
         ("quay", "https://quay.io/v2/acme/app", "repositories are chosen in replication rules"),
+        ("dtr", "https://dtr.example.com/api/v0/repositories", "enter the DTR address only"),
+        ("dtr", "https://dtr.example.com/v2/jack/app", "the check adds /v2/ itself"),
     ],
 )
 def test_it_explains_common_url_mistakes(key, url, expected):

@@ -12,6 +12,7 @@ from endpoints.providers.azure_acr import AzureAcr
 from endpoints.providers.base import Provider
 from endpoints.providers.docker_hub import DockerHub
 from endpoints.providers.docker_registry import DockerRegistry
+from endpoints.providers.dtr import Dtr
 from endpoints.providers.github_ghcr import GithubGhcr
 from endpoints.providers.gitlab import GitLab
 from endpoints.providers.google_gcr import GoogleGcr
@@ -34,6 +35,7 @@ PROVIDER_CLASSES: tuple[type[Provider], ...] = (
     Quay,
     JfrogArtifactory,
     GithubGhcr,
+    Dtr,
 )
 
 PROVIDERS: dict[str, Provider] = {cls.key: cls() for cls in PROVIDER_CLASSES}
