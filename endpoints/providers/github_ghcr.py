@@ -19,9 +19,9 @@ UNREACHABLE = (Category.DNS, Category.CONNECT, Category.TIMEOUT)
 UNREACHABLE_HINT = ("This server must reach ghcr.io on port 443 (the registry and its token service "
                     "https://ghcr.io/token): ask the operator of this server to allow ghcr.io in the "
                     "firewall and in the proxy, or to set HTTPS_PROXY (a server setting).")
-TOKEN_HELP = ("a personal access token (classic), created under GitHub → Settings → Developer settings → "
-              "Personal access tokens → Tokens (classic), with the read:packages scope to pull and "
-              "write:packages to push (delete:packages to delete)")
+TOKEN_HELP = ("a personal access token (classic) with the read:packages scope to pull and write:packages to "
+              "push (delete:packages to delete), created under GitHub → Settings → Developer settings → "
+              "Personal access tokens → Tokens (classic)")
 
 
 class GithubGhcr(Provider):
@@ -66,9 +66,10 @@ class GithubGhcr(Provider):
     def check(self, probe: Probe, target: Target) -> None:
 
         refused = (
-            f"GitHub refused “{target.access_id}” with this token: enter that user's {TOKEN_HELP}, "
-            "not expired or revoked, and not your GitHub password. If the packages belong to an "
-            "organization with SAML single sign-on (SSO), authorize the token for it."
+            f"GitHub refused “{target.access_id}” with this token: enter a personal access token (classic) "
+            "of that user with read:packages (write:packages to push) that has not expired or been "
+            "revoked, not your GitHub password. If the packages belong to an organization with SAML single "
+            "sign-on (SSO), authorize the token for it (Configure SSO, next to the token on GitHub)."
         )
         with probe.advice(**{category: UNREACHABLE_HINT for category in UNREACHABLE}):
             check_registry_v2(probe, target, GHCR_URL, hints={"auth": refused})
