@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
 
 from django import forms
+from django.utils.html import escape
 
 from endpoints import secrets
 from endpoints.models import Registry
@@ -16,6 +20,9 @@ from endpoints.providers.base import Provider, SecretKind, UrlMode
 from endpoints.validation import (
     ACCESS_SECRET_MAX_CHARS,
     CA_CERTIFICATE_MAX_CHARS,
+    CA_CHANGED,
+    URL_CHANGED,
+    VERIFY_TURNED_OFF,
     SecretReentry,
     check_access_secret_length,
     check_ca_certificate_length,
@@ -30,6 +37,26 @@ CONNECTION_FIELDS = ("provider", "url", "access_id", "verify_remote_cert", "ca_c
 SECRET_AND_CLEAR_MESSAGE = "Either type a new Access Secret or tick “Clear stored secret”, not both."
 # How long a secret typed into this form is kept (encrypted) across re-renders.
 PENDING_SECRET_TTL = 3600
+# What the model's secret_status() adds when a blank box keeps the stored secret.
+KEEP_SECRET_SENTENCE = " Leave blank to keep it."
+
+
+@dataclass(frozen=True)
+class ErrorSummaryItem:
+    """One line of the error summary: a message and the field it links to (None: the form)."""
+
+    field_id: str | None
+    label: str
+    message: str
+
+
+def escape_help_texts(form: forms.BaseForm) -> None:
+    """This form's help texts are plain text (the providers' "https://api.ecr.<region>…"), but
+    Django and crispy-bootstrap5 render help_text as HTML (`|safe`), where "<region>" would be
+    read as a tag and vanish. Escaped once, here, after every help text is set."""
+    for field in form.fields.values():
+        if field.help_text:
+            field.help_text = escape(field.help_text)
 
 
 def limit_length(field: forms.Field, limit: int, check: Callable[[str], None]) -> None:
@@ -92,7 +119,12 @@ class RegistryForm(forms.ModelForm):
             ),
         }
         error_messages = {
-            "name": {"required": "Endpoint name is required."},
+            "name": {
+                "required": "Endpoint name is required.",
+                "max_length": (
+                    "Shorten the name to at most %(limit_value)d characters: it has %(show_value)d."
+                ),
+            },
             "url": {"required": "Endpoint URL is required."},
         }
         widgets = {
@@ -110,6 +142,8 @@ class RegistryForm(forms.ModelForm):
         # A Test Connection needs no name: its checks (and their queries) are skipped.
         self.test_only = test_only
         self.is_new = self.instance.pk is None
+        # What is saved now (cleaning copies the typed values onto the instance).
+        self.stored = {f: getattr(self.instance, f) for f in ("url", "verify_remote_cert", "ca_certificate")}
         self.referenced = not self.is_new and self.instance.is_referenced()
         choices = [(p.key, p.label) for p in enabled_providers()]
         if not self.is_new and self.instance.provider not in dict(choices):
@@ -123,7 +157,8 @@ class RegistryForm(forms.ModelForm):
         if key not in dict(choices):
             key = choices[0][0]
         self.chosen_provider: Provider = get_provider(key)
-        self.initial.setdefault("provider", key)
+        if not self.is_bound:  # the one whose fields and help are shown (?provider=KEY)
+            self.initial["provider"] = key
         if self.is_bound and self.data.get("provider") != key:
             data = self.data.copy()
             data["provider"] = key
@@ -135,6 +170,9 @@ class RegistryForm(forms.ModelForm):
                 "this endpoint."
             )
         self._apply_provider()
+        # A pasted name longer than the limit is kept whole; the server says how long it is.
+        self.fields["name"].widget.attrs.pop("maxlength", None)
+        escape_help_texts(self)
         limit_length(self.fields["access_secret"], ACCESS_SECRET_MAX_CHARS, check_access_secret_length)
         limit_length(self.fields["ca_certificate"], CA_CERTIFICATE_MAX_CHARS, check_ca_certificate_length)
         self.url_notice = ""
@@ -164,13 +202,8 @@ class RegistryForm(forms.ModelForm):
             )
         secret.widget.attrs["placeholder"] = p.access_secret_placeholder
         secret.help_text = p.access_secret_help
-        if self.is_new:
-            self.secret_status = ""
+        if self.is_new or not self.instance.has_secret:
             del self.fields["clear_secret"]
-        else:
-            self.secret_status = self.instance.secret_status()
-            if not self.instance.has_secret:
-                del self.fields["clear_secret"]
 
     # --- cleaning ---
 
@@ -231,6 +264,66 @@ class RegistryForm(forms.ModelForm):
     @property
     def secret_withheld(self) -> bool:
         return self.withheld_because is not None
+
+    # --- what the page says about the stored secret (one message, never two) ---
+
+    @cached_property
+    def _stored_status(self) -> str:
+        return self.instance.secret_status()
+
+    def stored_secret_status(self, withheld: SecretReentry | None, instruct: bool = True) -> str:
+        """The stored-secret line: "Leave blank to keep it" only while a blank box would
+        really keep it; otherwise why the stored secret is not used (and, unless the field's
+        error already says it, what to do)."""
+        status = self._stored_status
+        if withheld is None or not status.endswith(KEEP_SECRET_SENTENCE):
+            return status
+        stored = status.removesuffix(KEEP_SECRET_SENTENCE).removesuffix(".")
+        status = f"{stored}, but it is not used because {withheld.cause}"
+        if not instruct:
+            return status + "."
+        return status + ": enter the Access Secret again or tick “Clear stored secret”."
+
+    @property
+    def secret_status(self) -> str:
+        if self.is_new:
+            return ""
+        said_by_the_field = self.is_bound and "access_secret" in self.errors
+        return self.stored_secret_status(self.withheld_because, instruct=not said_by_the_field)
+
+    def secret_status_variants(self) -> dict[str, str]:
+        """The same line for each reason, for the page's script to say it as the admin types."""
+        if self.is_new or not self.instance.has_secret:
+            return {}
+        return {
+            "kept": self.stored_secret_status(None),
+            "url": self.stored_secret_status(URL_CHANGED),
+            "verify": self.stored_secret_status(VERIFY_TURNED_OFF),
+            "ca": self.stored_secret_status(CA_CHANGED),
+        }
+
+    # --- where the page sends the admin's attention ---
+
+    def error_summary(self) -> list[ErrorSummaryItem]:
+        """Every error, the form's own first, then the fields' in page order."""
+        items = [ErrorSummaryItem(None, "", str(m)) for m in self.non_field_errors()]
+        for bound in self:
+            if bound.errors and not bound.is_hidden:
+                items += [ErrorSummaryItem(bound.id_for_label, str(bound.label), str(message))
+                          for message in bound.errors]
+        return items
+
+    def first_invalid_field(self) -> str | None:
+        return next((bound.name for bound in self if bound.errors and not bound.is_hidden), None)
+
+    def first_field_id(self) -> str:
+        """Where "Edit the form" goes: the first field the admin can change."""
+        bound = next(b for b in self if not b.is_hidden and not b.field.disabled)
+        return bound.id_for_label
+
+    def focus_field(self, name: str) -> None:
+        """Focus `name` when the page loads (the browser does it, no script needed)."""
+        self.fields[name].widget.attrs["autofocus"] = True
 
     def validate_for_save(self) -> bool:
         """Saving adds the re-entry rule: stored credentials never follow a new host or a
@@ -294,6 +387,31 @@ class RegistryForm(forms.ModelForm):
 
     def secret_changed(self) -> bool:
         return bool(self.typed_secret()) or bool(self.cleaned_data.get("clear_secret"))
+
+    def has_changes(self) -> bool:
+        """Whether saving an edit would change anything (a new endpoint always would)."""
+        ignored = ("pending_secret", "clear_secret", "access_secret")
+        return self.is_new or self.secret_changed() or any(f not in ignored for f in self.changed_data)
+
+    def describes(self, registry: Registry) -> bool:
+        """Whether this (valid but for the name) form holds exactly what `registry` holds:
+        the same save sent twice."""
+        data = self.cleaned_data
+        same_fields = (
+            registry.provider == self.chosen_provider.key
+            and registry.url == data.get("url")
+            and registry.access_id == data.get("access_id")
+            and registry.description == data.get("description")
+            and registry.verify_remote_cert == data.get("verify_remote_cert")
+            and registry.ca_certificate == data.get("ca_certificate")
+        )
+        if not same_fields:
+            return False
+        try:
+            stored = registry.decrypt_secret()
+        except secrets.SecretDecryptionError:
+            return False
+        return hmac.compare_digest(stored.encode(), self.typed_secret().encode())
 
     def needs_connection_test(self) -> bool:
         if self.is_new:

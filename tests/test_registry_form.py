@@ -155,7 +155,10 @@ def test_it_reports_required_fields(owner_client):
     response = owner_client.post("/registries/new/", form_data(name="", url=""))
     html = response.content.decode()
     assert response.status_code == 400
-    assert html.count("Endpoint name is required.") == 1 and html.count("Endpoint URL is required.") == 1
+    for field, message in (("name", "Endpoint name is required."), ("url", "Endpoint URL is required.")):
+        # once by the field, once in the summary at the top
+        assert html.count(message) == 2
+        assert re.search(rf'id="id_{field}_error"[^>]*>\s*<p[^>]*><strong>{message}', html)
 
 
 def test_it_shows_the_assumed_scheme(owner_client, monkeypatch):
@@ -380,3 +383,129 @@ def test_save_anyway_belongs_to_the_test_that_failed(owner_client, recording_reg
     registry = Registry.objects.get()
     assert registry.status == "healthy" and "127.0.0.1:9" not in registry.status_detail
     assert "Created endpoint successfully." in response.content.decode()
+
+
+# --- issue 10: what a newcomer and a Harbor administrator stumble on ---
+
+
+def test_help_texts_keep_their_placeholders_when_the_server_renders_them(owner_client, make_registry):
+    registry = make_registry(provider="aws-ecr", url="https://api.ecr.us-east-1.amazonaws.com")
+    html = owner_client.get(f"/registries/{registry.pk}/edit/").content.decode()
+    help_text = re.search(r'<div id="id_url_helptext"[^>]*>(.*?)</div>', html, re.S).group(1)
+    assert "https://api.ecr.&lt;region&gt;.amazonaws.com" in help_text
+    assert "<region>" not in help_text and "&amp;lt;" not in help_text  # escaped once
+
+
+def test_the_provider_in_the_link_is_selected(owner_client):
+    html = owner_client.get("/registries/new/?provider=google-gcr").content.decode()
+    select = html.split('name="provider"')[1].split("</select>")[0]
+    assert re.findall(r'<option value="([^"]+)"[^>]*selected', select) == ["google-gcr"]
+
+
+def test_a_repeated_identical_create_lands_on_the_saved_endpoint(owner_client, recording_registry):
+    data = form_data(url=recording_registry.url, access_id="ci", access_secret="ci-pass")
+    first = owner_client.post("/registries/new/", data)
+    assert first.status_code == 302
+    again = owner_client.post("/registries/new/", data, follow=True)  # the second click
+    page = again.content.decode()
+    assert again.redirect_chain and "Created endpoint successfully." in page
+    assert "already exists" not in page
+    assert Registry.objects.count() == 1
+
+
+def test_a_create_that_loses_the_race_to_its_own_double_click_succeeds(
+    owner_client, owner, recording_registry, monkeypatch
+):
+    """The second click's save-time test runs while the first click's save commits."""
+    from endpoints import services
+    from endpoints.forms import RegistryForm
+
+    data = form_data(url=recording_registry.url, access_id="ci", access_secret="ci-pass")
+    save = services.save_registry
+
+    def first_click_commits_first(form, user, verdict):
+        monkeypatch.setattr(services, "save_registry", save)
+        first = RegistryForm(data, instance=Registry())
+        assert first.validate_for_save()
+        save(first, owner, verdict)
+        return save(form, user, verdict)
+
+    monkeypatch.setattr(services, "save_registry", first_click_commits_first)
+    response = owner_client.post("/registries/new/", data, follow=True)
+    assert "Created endpoint successfully." in response.content.decode()
+    assert Registry.objects.count() == 1
+
+
+def test_a_create_with_another_endpoints_name_is_still_refused(owner_client, recording_registry):
+    owner_client.post("/registries/new/", form_data(url=recording_registry.url, access_id="ci",
+                                                     access_secret="ci-pass"))
+    response = owner_client.post("/registries/new/", form_data(
+        url=recording_registry.url, access_id="ci", access_secret="other-pass"))
+    assert response.status_code == 400
+    assert "already exists" in response.content.decode()
+    assert Registry.objects.get().decrypt_secret() == "ci-pass"
+
+
+def test_an_unchanged_edit_says_there_is_nothing_to_save(owner_client, make_registry, recording_registry):
+    registry = make_registry(name="mirror", url=recording_registry.url, access_id="ci", secret="ci-pass",
+                             description="d")
+    before = registry.updated_at
+    response = owner_client.post(f"/registries/{registry.pk}/edit/", form_data(
+        url=recording_registry.url, access_id="ci", description="d"), follow=True)
+    page = response.content.decode()
+    assert "No changes to save." in page and "Updated endpoint successfully." not in page
+    registry.refresh_from_db()
+    assert registry.updated_at == before
+    assert not LogEntry.objects.filter(object_id=str(registry.pk), action_flag=CHANGE).exists()
+    assert recording_registry.requests == []
+
+
+def test_a_long_name_is_not_cut_by_the_browser_and_the_server_says_how_long(owner_client):
+    html = owner_client.get("/registries/new/").content.decode()
+    name_input = re.search(r'<input[^>]*name="name"[^>]*>', html).group(0)
+    assert "maxlength" not in name_input
+    long_name = "n" * 70
+    response = owner_client.post("/registries/new/", form_data(name=long_name))
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "Shorten the name to at most 64 characters: it has 70." in page
+    assert f'value="{long_name}"' in page
+
+
+def test_without_javascript_a_provider_switch_drops_the_previous_providers_suggested_url(owner_client):
+    response = owner_client.post("/registries/new/", form_data(
+        provider="google-gcr", url="https://api.ecr.eu-west-1.amazonaws.com", action="switch_provider"))
+    assert not re.search(r'name="url"[^>]*value="https://api.ecr', response.content.decode())
+    typed = owner_client.post("/registries/new/", form_data(
+        provider="google-gcr", url="https://mirror.example.com", action="switch_provider"))
+    assert re.search(r'name="url"[^>]*value="https://mirror.example.com"', typed.content.decode())
+
+
+def test_a_refused_save_sums_up_the_errors_with_links_to_the_fields(owner_client):
+    html = owner_client.post("/registries/new/", form_data(name="", url="ftp://x")).content.decode()
+    summary = html[html.index('id="error-summary"'):]
+    summary = summary[:summary.index("</div>")]
+    assert re.findall(r'<a href="#(id_\w+)"', summary) == ["id_name", "id_url"]
+    assert "Endpoint name is required." in summary
+    name_input = re.search(r'<input[^>]*name="name"[^>]*>', html).group(0)
+    assert "autofocus" in name_input
+
+
+def test_a_refused_test_without_javascript_is_said_by_the_buttons(owner_client, settings):
+    settings.ENDPOINT_TESTS_PER_MINUTE = 0
+    response = owner_client.post("/registries/test/", form_data())
+    html = response.content.decode()
+    assert response.status_code == 429 and response["Retry-After"]
+    result = html[html.index('id="test-result"'):html.index('id="test-connection"')]
+    assert "ENDPOINT_TESTS_PER_MINUTE" in result
+    assert html.count("ENDPOINT_TESTS_PER_MINUTE") == 1
+
+
+def test_the_stored_secret_line_agrees_with_the_re_entry_rule(owner_client, make_registry):
+    registry = make_registry(url="https://registry.example.com", access_id="ci", secret=CANARY)
+    html = owner_client.post(f"/registries/{registry.pk}/edit/", form_data(
+        url="https://other.example.com", access_id="ci")).content.decode()
+    assert URL_CHANGED_MESSAGE in html
+    status = re.search(r'<p[^>]*id="secret-status"[^>]*>(.*?)</p>', html, re.S).group(1)
+    assert "A secret is stored (set " in status and "the Endpoint URL changed" in status
+    assert "Leave blank to keep it" not in status

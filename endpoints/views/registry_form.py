@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.admin.models import ADDITION
 from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
-from endpoints import services, throttle
+from endpoints import audit, names, services, throttle
 from endpoints.forms import RegistryForm
 from endpoints.models import ConnectionAttempt, Registry
 from endpoints.probe.errors import LocalResourceError
@@ -20,6 +25,9 @@ from endpoints.views.common import staff_permission_required, throttled, wants_j
 SECRET_FIELDS = ("access_secret", "pending_secret")
 SERVER_SHORT_MESSAGE = ("This server is short of open files or threads right now, so nothing was "
                         "tested (this says nothing about the endpoint): try again in a moment.")
+# A second identical "create" within this time, by the same user, is the same save (a
+# double click, a reload of the POST): it lands on the saved endpoint instead of an error.
+REPEATED_SAVE_WINDOW = timedelta(minutes=1)
 
 
 def _form_context(form: RegistryForm, registry: Registry, **extra) -> dict:
@@ -34,14 +42,69 @@ def _form_context(form: RegistryForm, registry: Registry, **extra) -> dict:
         "proxy_cache_providers": proxy_cache_provider_keys(),
         "proxy_cache_labels": ", ".join(get_provider(k).label for k in proxy_cache_provider_keys()),
         "pending_secret": form.pending_secret_token() if form.is_bound else "",
+        "test_deadline": settings.ENDPOINT_TEST_DEADLINE,
         **extra,
     }
 
 
 def _render_form(request: HttpRequest, form: RegistryForm, registry: Registry, status: int = 200,
                  **extra) -> HttpResponse:
+    """The form page. Its answer gets the focus when the page loads, where the admin acts on
+    it: the first field in error, else the test result (or refusal) by the buttons."""
+    focus_result = False
+    if form.is_bound and form.errors:
+        first = form.first_invalid_field()
+        if first is not None:
+            form.focus_field(first)
+        extra["focus_summary"] = first is None
+    else:
+        focus_result = bool(extra.get("verdict") or extra.get("refusal"))
     return render(request, "endpoints/registry_form.html",
-                  _form_context(form, registry, **extra), status=status)
+                  _form_context(form, registry, focus_result=focus_result, **extra), status=status)
+
+
+def _refused(request: HttpRequest, refusal: throttle.Throttled, form: RegistryForm,
+             registry: Registry) -> HttpResponse:
+    """A test the user's limits (or the server) refused: JSON, or the form as typed with the
+    refusal by the buttons."""
+    if wants_json(request):
+        return throttled(request, refusal)
+    response = _render_form(request, form, registry, status=refusal.status, refusal=refusal)
+    response["Retry-After"] = str(refusal.retry_after)
+    return response
+
+
+def _saved_moments_ago(request: HttpRequest, form: RegistryForm) -> Registry | None:
+    """The endpoint this very form created moments ago, when its name now refuses the same
+    save again: the same user, within REPEATED_SAVE_WINDOW, every field and the secret equal.
+    (A double click's first request saves while the second runs its test.)"""
+    typed = names.normalize_name(form.data.get("name", ""))
+    if not form.is_new or not typed or set(form.errors) - {"name"}:
+        return None
+    since = timezone.now() - REPEATED_SAVE_WINDOW
+    holder = Registry.objects.filter(name_key=names.name_key(typed), name=typed,
+                                     created_at__gte=since).first()
+    if holder is None or not form.describes(holder):
+        return None
+    added_by_user = audit.entries_for(holder).filter(action_flag=ADDITION, user_id=request.user.pk)
+    return holder if added_by_user.exists() else None
+
+
+def _saved(request: HttpRequest, registry: Registry, created: bool, verdict: Verdict | None) -> HttpResponse:
+    messages.success(
+        request, "Created endpoint successfully." if created else "Updated endpoint successfully."
+    )
+    if verdict is not None and not verdict.ok:
+        messages.warning(request, f"“{registry.name}” was saved as Unhealthy: {verdict.summary}")
+    return redirect("endpoints:registry_list")
+
+
+def _saved_before(request: HttpRequest, registry: Registry) -> HttpResponse:
+    """The answer to a repeated save: what the first one said."""
+    messages.success(request, "Created endpoint successfully.")
+    if registry.status == Registry.Status.UNHEALTHY:
+        messages.warning(request, f"“{registry.name}” was saved as Unhealthy: {registry.status_detail}")
+    return redirect("endpoints:registry_list")
 
 
 def _registry_form(request: HttpRequest, registry: Registry) -> HttpResponse:
@@ -59,7 +122,12 @@ def _registry_form(request: HttpRequest, registry: Registry) -> HttpResponse:
         return _test_connection(request, form, registry)
 
     if not form.validate_for_save():
+        if (same := _saved_moments_ago(request, form)) is not None:
+            return _saved_before(request, same)
         return _render_form(request, form, registry, status=400)
+    if not form.has_changes():
+        messages.info(request, "No changes to save.")
+        return redirect("endpoints:registry_list")
     verdict: Verdict | None = None
     if form.needs_connection_test():
         signed = services.unsign_verdict(request.POST.get("verdict", ""), form)
@@ -69,33 +137,34 @@ def _registry_form(request: HttpRequest, registry: Registry) -> HttpResponse:
             try:
                 verdict = _tested(request, form, registry)
             except throttle.Throttled as refusal:
-                return throttled(request, refusal,
-                             form_page=lambda status: _render_form(request, form, registry, status=status))
+                return _refused(request, refusal, form, registry)
             if not verdict.ok:
                 return _render_form(request, form, registry, status=200, verdict=verdict,
                                     save_anyway=services.sign_verdict(verdict, form))
     created = registry.pk is None
     try:
         registry = services.save_registry(form, request.user, verdict)
-    except IntegrityError:  # the name was taken while the save-time test ran (a double submit)
+    except IntegrityError:  # the name was taken while the save-time test ran
         form.add_error("name", f"An endpoint named “{form.cleaned_data['name']}” already exists "
                                "(names are not case-sensitive).")
+        if (same := _saved_moments_ago(request, form)) is not None:  # by this form's first click
+            return _saved_before(request, same)
         return _render_form(request, form, registry, status=400)
-    messages.success(
-        request, "Created endpoint successfully." if created else "Updated endpoint successfully."
-    )
-    if verdict is not None and not verdict.ok:
-        messages.warning(request, f"“{registry.name}” was saved as Unhealthy: {verdict.summary}")
-    return redirect("endpoints:registry_list")
+    return _saved(request, registry, created, verdict)
 
 
 def switch_provider_initial(data) -> dict:
     """What the form keeps when the provider changes without JavaScript: everything typed
-    except the secret, and except a URL or Access ID the previous provider fixed."""
-    fixed_urls = {p.default_url for p in PROVIDERS.values() if p.default_url}
+    except the secret, and except a URL or Access ID the previous provider fixed, or a URL
+    it suggested (it would only be refused, and hide the new provider's suggestions)."""
+    chosen = data.get("provider")
+    own_urls = {s.url for s in PROVIDERS[chosen].url_suggestions()} if chosen in PROVIDERS else set()
+    foreign_urls = {p.default_url for p in PROVIDERS.values() if p.default_url} | {
+        s.url for p in PROVIDERS.values() for s in p.url_suggestions()
+    }
     fixed_ids = {p.fixed_access_id for p in PROVIDERS.values() if p.fixed_access_id}
     initial = {k: v for k, v in data.items() if k not in (*SECRET_FIELDS, "action", "verdict")}
-    if initial.get("url") in fixed_urls:
+    if initial.get("url") in foreign_urls - own_urls:
         del initial["url"]
     if initial.get("access_id") in fixed_ids:
         del initial["access_id"]
@@ -130,8 +199,7 @@ def _test_connection(request: HttpRequest, form: RegistryForm, registry: Registr
     try:
         verdict = _tested(request, form, registry)
     except throttle.Throttled as refusal:
-        return throttled(request, refusal,
-                             form_page=lambda status: _render_form(request, form, registry, status=status))
+        return _refused(request, refusal, form, registry)
     if wants_json(request):
         return JsonResponse(verdict.as_json())
     return _render_form(request, form, registry, verdict=verdict)
