@@ -129,3 +129,22 @@ def test_the_change_page_does_not_offer_the_secret_or_the_hash(admin_client):
 
     assert robot.secret_hash not in html and 'name="secret_hash"' not in html
     assert "Regenerate secret" in html or "regenerate" in html.lower()
+
+
+def test_deleting_a_robot_keeps_its_change_log_and_its_name_free(admin_client, recording_registry):
+    _, secret = add_robot(admin_client, permissions=["view_registry", "add_registry"])
+    robot = RobotAccount.objects.get()
+    created = Api(Client(), basic("robot$ci", secret)).post("/registries", {
+        "name": "by-robot", "type": "docker-registry", "url": recording_registry.url,
+        "credential": {"access_key": "ci", "access_secret": "ci-pass"}})
+    assert created.status_code == 201
+
+    response = admin_client.post(f"{LIST}{robot.pk}/delete/", {"post": "yes"})
+
+    assert response.status_code == 302 and not RobotAccount.objects.exists()
+    assert not works("robot$ci", secret)
+    entry = LogEntry.objects.get(content_type__model="registry", action_flag=ADDITION,
+                                 object_id=created["Location"].rsplit("/", 1)[1])
+    assert entry.user.username == "robot$ci"
+    _, again = add_robot(admin_client)
+    assert works("robot$ci", again) and RobotAccount.objects.get().user_id == entry.user_id
