@@ -20,6 +20,7 @@ from endpoints.providers.harbor import Harbor
 from endpoints.providers.huawei_swr import HuaweiSwr
 from endpoints.providers.jfrog_artifactory import JfrogArtifactory
 from endpoints.providers.quay import Quay
+from endpoints.providers.tencent_tcr import TencentTcr
 
 PROVIDER_CLASSES: tuple[type[Provider], ...] = (
     Harbor,
@@ -36,6 +37,7 @@ PROVIDER_CLASSES: tuple[type[Provider], ...] = (
     JfrogArtifactory,
     GithubGhcr,
     Dtr,
+    TencentTcr,
 )
 
 PROVIDERS: dict[str, Provider] = {cls.key: cls() for cls in PROVIDER_CLASSES}
