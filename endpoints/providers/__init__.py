@@ -21,6 +21,7 @@ from endpoints.providers.huawei_swr import HuaweiSwr
 from endpoints.providers.jfrog_artifactory import JfrogArtifactory
 from endpoints.providers.quay import Quay
 from endpoints.providers.tencent_tcr import TencentTcr
+from endpoints.providers.volcengine_cr import VolcengineCr
 
 PROVIDER_CLASSES: tuple[type[Provider], ...] = (
     Harbor,
@@ -38,6 +39,7 @@ PROVIDER_CLASSES: tuple[type[Provider], ...] = (
     GithubGhcr,
     Dtr,
     TencentTcr,
+    VolcengineCr,
 )
 
 PROVIDERS: dict[str, Provider] = {cls.key: cls() for cls in PROVIDER_CLASSES}
