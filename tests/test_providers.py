@@ -32,6 +32,8 @@ EXPECTED = {
     "gitlab": ("GitLab", UrlMode.FREE),
     "quay": ("Quay", UrlMode.FREE),
     "jfrog-artifactory": ("JFrog Artifactory", UrlMode.FREE),
+    "tencent-tcr": ("Tencent TCR", UrlMode.FREE),
+    "volcengine-cr": ("VolcEngine CR", UrlMode.FREE),
     "github-ghcr": ("GitHub GHCR", UrlMode.FIXED),
     "dtr": ("DTR / Mirantis Secure Registry", UrlMode.FREE),
 }
@@ -50,6 +52,8 @@ VALID_INPUT = {
     "gitlab": ("https://registry.gitlab.com", "jack", "glpat-abc"),
     "quay": ("https://quay.io", "json_file", json.dumps(QUAY_SECRET)),
     "jfrog-artifactory": ("https://mycompany.jfrog.io", "jack", "token"),
+    "tencent-tcr": ("https://acme.tencentcloudcr.com", "AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE", "SecretKey"),
+    "volcengine-cr": ("https://acme-cn-beijing.cr.volces.com", "AKLTYmQ5ZjEzZTdmNzI5NDM0ZThi", "SK=="),
     "github-ghcr": ("https://ghcr.io", "octocat", "ghp_abc"),
     "dtr": ("https://dtr.example.com", "jack", "6a1f3c2e-4b5d-4e8f-9a0b-1c2d3e4f5a6b"),
 }
@@ -235,6 +239,12 @@ def test_it_suggests_gcr_and_artifact_registry():
         ("artifact-hub", ["replication source", "Helm charts", "Optional"]),
         ("jfrog-artifactory", ["base URL", "/artifactory/api/docker/<repo>"]),
         ("azure-acr", ["azurecr.io", "service principal"]),
+        ("tencent-tcr", ["https://<instance name>.tencentcloudcr.com", "SecretId", "AKID", "IKID",
+                         "SecretKey", "not the docker login", "tcr:DescribeInstances",
+                         "tcr:CreateInstanceToken", "ccr.ccs.tencentyun.com"]),
+        ("volcengine-cr", ["https://<instance name>-<region>.cr.volces.com", "Access Key ID", "AKLT",
+                           "Secret Access Key", "temporary docker login", "cr:GetAuthorizationToken",
+                           ".cr.ivolces.com", "cn-"]),
         (
             "github-ghcr",
             [
@@ -601,3 +611,101 @@ def test_it_asks_for_the_github_user_name_not_the_e_mail():
     errors = clean("github-ghcr", "https://ghcr.io", "octocat@example.com", "ghp_abc")
     assert list(errors) == ["access_id"]
     assert "not the e-mail address" in errors["access_id"][0]
+
+
+# --- Tencent TCR ---
+
+TCR_ID = "AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE"
+
+
+@pytest.mark.parametrize(("url", "expected"), [
+    ("https://ccr.ccs.tencentyun.com", "Personal Edition"),
+    ("https://tcr.tencentcloudapi.com", "the TCR API"),
+    ("https://registry.example.com", "https://<instance name>.tencentcloudcr.com"),
+    ("https://acme.tencentcloudcr.com.example.org", "https://<instance name>.tencentcloudcr.com"),
+    ("https://acme.ap-guangzhou.tencentcloudcr.com", "https://<instance name>.tencentcloudcr.com"),
+    ("http://acme.tencentcloudcr.com", "https://acme.tencentcloudcr.com"),
+    ("https://acme.tencentcloudcr.com/library/nginx", "Remove “/library/nginx”"),
+    ("https://-acme.tencentcloudcr.com", "instance name"),
+])
+def test_it_explains_what_a_tcr_url_must_be(url, expected):
+    errors = clean("tencent-tcr", url, TCR_ID, "key")
+    assert list(errors) == ["url"]
+    assert expected in errors["url"][0]
+
+
+@pytest.mark.parametrize("access_id", ["100012345678", "jack@example.com", "akidlowercase",
+                                       "AKIA1234567890EXAMPLE"])
+def test_it_wants_a_secret_id_not_a_docker_login_for_tcr(access_id):
+    errors = clean("tencent-tcr", "https://acme.tencentcloudcr.com", access_id, "key")
+    assert list(errors) == ["access_id"]
+    assert "SecretId" in errors["access_id"][0] and "AKID" in errors["access_id"][0]
+
+
+def test_it_accepts_an_international_secret_id_for_tcr():
+    intl_id = "IKIDq9ZxAbCdEfGhIjKlMnOpQrStUvWxYz01"
+    assert clean("tencent-tcr", "https://acme.tencentcloudcr.com", intl_id, "k") == {}
+
+
+def test_it_requires_both_halves_of_a_tencent_api_key():
+    url = "https://acme.tencentcloudcr.com"
+    assert "SecretId and SecretKey" in clean("tencent-tcr", url)["access_id"][0]
+    assert "SecretId" in clean("tencent-tcr", url, "", "k")["access_id"][0]
+    assert "SecretKey" in clean("tencent-tcr", url, TCR_ID, "")["access_secret"][0]
+    assert clean("tencent-tcr", url, TCR_ID, "", secret_given=True) == {}
+
+
+# --- VolcEngine CR ---
+
+VOLC_AK = "AKLTYmQ5ZjEzZTdmNzI5NDM0ZThi"
+
+
+@pytest.mark.parametrize(("url", "expected"), [
+    ("https://acme-cn-beijing.cr.ivolces.com", "VPC"),
+    ("https://acme-ap-southeast-1.cr.volces.com", "“ap-southeast-1”"),
+    ("https://acme.cr.volces.com", "https://<instance name>-<region>.cr.volces.com"),
+    ("https://acme-cn-beijing.cr.volces.com.example.org", "https://<instance name>-<region>.cr.volces.com"),
+    ("https://open.volcengineapi.com", "the VolcEngine OpenAPI"),
+    ("http://acme-cn-beijing.cr.volces.com", "https://acme-cn-beijing.cr.volces.com"),
+    ("https://acme-cn-beijing.cr.volces.com/ns/app", "Remove “/ns/app”"),
+    ("https://ab-cn-beijing.cr.volces.com", "3 to 30 characters"),
+    ("https://1acme-cn-beijing.cr.volces.com", "start with a letter"),
+])
+def test_it_explains_what_a_volcengine_url_must_be(url, expected):
+    errors = clean("volcengine-cr", url, VOLC_AK, "sk")
+    assert list(errors) == ["url"]
+    assert expected in errors["url"][0]
+
+
+@pytest.mark.parametrize("url", [
+    "https://acme-cn-beijing.cr.volces.com",
+    "https://my-reg-cn-shanghai.cr.volces.com",
+    "https://cn-beijing-cn-shanghai.cr.volces.com",
+    "https://acme-cn-guangzhou.cr.volces.com:443",
+])
+def test_it_accepts_volcengine_instance_hosts(url):
+    assert clean("volcengine-cr", url, VOLC_AK, "sk") == {}
+
+
+@pytest.mark.parametrize(("access_id", "expected"), [
+    ("acme@2100123456", "temporary docker login"),
+    ("jack", "starts with AKLT"),
+    ("AKTPZXhhbXBsZQ", "temporary (STS) key"),
+])
+def test_it_wants_an_access_key_id_not_a_docker_login_for_volcengine(access_id, expected):
+    errors = clean("volcengine-cr", "https://acme-cn-beijing.cr.volces.com", access_id, "sk")
+    assert list(errors) == ["access_id"]
+    assert expected in errors["access_id"][0]
+
+
+def test_it_requires_both_halves_of_a_volcengine_access_key():
+    url = "https://acme-cn-beijing.cr.volces.com"
+    assert "Access Key ID and Secret Access Key" in clean("volcengine-cr", url)["access_id"][0]
+    assert "Access Key ID" in clean("volcengine-cr", url, "", "sk")["access_id"][0]
+    assert "Secret Access Key" in clean("volcengine-cr", url, VOLC_AK, "")["access_secret"][0]
+
+
+def test_neither_cloud_is_a_proxy_cache_provider():
+    from endpoints.providers import proxy_cache_provider_keys
+
+    assert {"tencent-tcr", "volcengine-cr"}.isdisjoint(proxy_cache_provider_keys())
