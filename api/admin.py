@@ -51,7 +51,7 @@ class RobotChangeForm(forms.ModelForm):
 
 @admin.register(RobotAccount)
 class RobotAccountAdmin(admin.ModelAdmin):
-    list_display = ["name", "permissions_summary", "state_label", "expires_at", "last_used_at",
+    list_display = ["name", "permissions_summary", "state_label", "expires", "last_used_at",
                     "last_used_from", "created_by", "created_at"]
     list_filter = ["disabled"]
     search_fields = ["name", "description"]
@@ -74,8 +74,12 @@ class RobotAccountAdmin(admin.ModelAdmin):
 
     @admin.display(description="Permissions")
     def permissions_summary(self, robot: RobotAccount) -> str:
-        labels = dict(RobotPermission.choices)
-        return ", ".join(labels.get(codename, codename) for codename in robot.permissions)
+        """view, add, change, delete (of registry endpoints)."""
+        return ", ".join(codename.removesuffix("_registry") for codename in robot.permissions)
+
+    @admin.display(description="Expires", ordering="expires_at")
+    def expires(self, robot: RobotAccount):
+        return robot.expires_at or "never"
 
     @admin.display(description="Secret")
     def secret_info(self, robot: RobotAccount) -> str:
