@@ -81,7 +81,10 @@ def test_it_declares_help_for_every_provider(key):
     p = get_provider(key)
     for text in (p.url_help, p.access_id_help, p.access_secret_help):
         assert len(text) > 30, f"{key}: help text too short: {text!r}"
-    assert p.url_placeholder.startswith("https://")
+    assert "https://" in p.url_placeholder
+    # A placeholder must not look like a value already typed: a pattern or an example.
+    assert p.url_mode == "fixed" or "<" in p.url_placeholder or p.url_placeholder.startswith("e.g. "), (
+        p.url_placeholder)
     assert p.access_secret_placeholder
     metadata = json.loads(json.dumps(p.form_metadata()))
     assert metadata["key"] == key

@@ -38,7 +38,7 @@ class AliAcr(Provider):
     label = "Alibaba Cloud ACR"
 
     url_mode = UrlMode.SUGGESTIONS
-    url_placeholder = "https://registry.cn-hangzhou.aliyuncs.com"
+    url_placeholder = "https://registry.<region>.aliyuncs.com"
     url_help = (
         "Pick your region. Personal Edition: https://registry.<region>.aliyuncs.com (the -vpc and "
         "-internal variants work only from inside Alibaba Cloud). Enterprise Edition: "

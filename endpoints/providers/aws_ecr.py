@@ -71,7 +71,7 @@ class AwsEcr(Provider):
     label = "AWS ECR"
 
     url_mode = UrlMode.SUGGESTIONS
-    url_placeholder = "https://api.ecr.us-east-1.amazonaws.com"
+    url_placeholder = "https://api.ecr.<region>.amazonaws.com"
     url_help = (
         "Pick your region: https://api.ecr.<region>.amazonaws.com (China regions end in "
         ".amazonaws.com.cn). To use another AWS account's registry, enter "

@@ -17,7 +17,7 @@ class AzureAcr(Provider):
     label = "Azure ACR"
 
     url_mode = UrlMode.FREE
-    url_placeholder = "https://myregistry.azurecr.io"
+    url_placeholder = "https://<name>.azurecr.io"
     url_help = (
         "The registry's login server, https://<registry name>.azurecr.io (Azure portal → Container "
         "registries → (registry) → Overview → Login server)."

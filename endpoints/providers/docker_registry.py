@@ -13,7 +13,7 @@ class DockerRegistry(Provider):
     label = "Docker Registry"
 
     url_mode = UrlMode.FREE
-    url_placeholder = "https://registry.example.com:5000"
+    url_placeholder = "e.g. https://registry.example.com:5000"
     url_help = (
         "The base URL of a registry that speaks the Docker Registry HTTP API v2, the address you use "
         "with docker login, e.g. https://registry.example.com:5000, without /v2/. A path prefix is "

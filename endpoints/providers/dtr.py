@@ -24,7 +24,7 @@ class Dtr(Provider):
     label = "DTR / Mirantis Secure Registry"
 
     url_mode = UrlMode.FREE
-    url_placeholder = "https://dtr.example.com"
+    url_placeholder = "e.g. https://dtr.example.com"
     url_help = (
         "The address you use with docker login for this DTR (Docker Trusted Registry 2.x, Mirantis Secure "
         "Registry 2.x or 3.x), e.g. https://dtr.example.com, without a path: the check adds /_ping, /v2/ "

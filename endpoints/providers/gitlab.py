@@ -23,7 +23,7 @@ class GitLab(Provider):
     label = "GitLab"
 
     url_mode = UrlMode.FREE
-    url_placeholder = GITLAB_COM_REGISTRY_URL
+    url_placeholder = f"e.g. {GITLAB_COM_REGISTRY_URL}"
     url_help = (
         "The container registry URL, e.g. https://registry.gitlab.com — not the GitLab web URL "
         "(https://gitlab.com). For self-managed GitLab, use the registry address shown on a "

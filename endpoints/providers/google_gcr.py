@@ -43,7 +43,7 @@ class GoogleGcr(Provider):
     label = "Google GCR / Artifact Registry"
 
     url_mode = UrlMode.SUGGESTIONS
-    url_placeholder = "https://us-central1-docker.pkg.dev"
+    url_placeholder = "https://gcr.io or https://<region>-docker.pkg.dev"
     url_help = (
         "Container Registry: https://gcr.io, https://us.gcr.io, https://eu.gcr.io or "
         "https://asia.gcr.io. Artifact Registry: https://<region>-docker.pkg.dev, e.g. "

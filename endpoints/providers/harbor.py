@@ -24,14 +24,14 @@ class Harbor(Provider):
     label = "Harbor"
 
     url_mode = UrlMode.FREE
-    url_placeholder = "https://harbor.example.com"
+    url_placeholder = "e.g. https://harbor.example.com"
     url_help = (
         "Enter the full URL of the Harbor instance, for example https://harbor_instance_address:443: "
         "its external URL as users open it in a browser, without a page path such as /harbor/projects. "
         "The registry must exist and be running before you create the endpoint."
     )
 
-    access_id_placeholder = "robot$replicator"
+    access_id_placeholder = "user name or robot$<name>"
     access_id_help = (
         "A Harbor user name, or a robot account such as robot$name (project robots look like "
         "robot$project+name). Use an account that has write permission on the corresponding project "

@@ -25,13 +25,13 @@ class HuaweiSwr(Provider):
     label = "Huawei SWR"
 
     url_mode = UrlMode.FREE
-    url_placeholder = "https://swr.cn-north-4.myhuaweicloud.com"
+    url_placeholder = "https://swr.<region>.myhuaweicloud.com"
     url_help = (
         "Enter https://swr.<region>.myhuaweicloud.com for the region your organizations are in, e.g. "
         "https://swr.cn-north-4.myhuaweicloud.com (SWR console → Dashboard shows the address)."
     )
 
-    access_id_placeholder = "cn-north-4@ABCDEFGHIJKLMNOPQRST"
+    access_id_placeholder = "<region>@<AK>"
     access_id_help = (
         "The SWR login user, <region>@<AK> (e.g. cn-north-4@ABCDEFGHIJKLMNOPQRST): the -u value of "
         "the login command from the SWR console → Generate Login Command. Use a long-term login "

@@ -29,7 +29,7 @@ class JfrogArtifactory(Provider):
     label = "JFrog Artifactory"
 
     url_mode = UrlMode.FREE
-    url_placeholder = "https://mycompany.jfrog.io"
+    url_placeholder = "https://<name>.jfrog.io"
     url_help = (
         "The Artifactory base URL, e.g. https://mycompany.jfrog.io or https://artifactory.example.com, "
         "not a repository path such as /artifactory/api/docker/<repo>: the repository is chosen in "

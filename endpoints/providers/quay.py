@@ -34,7 +34,7 @@ class Quay(Provider):
     label = "Quay"
 
     url_mode = UrlMode.FREE
-    url_placeholder = "https://quay.io"
+    url_placeholder = "e.g. https://quay.io"
     url_help = "Enter https://quay.io, or the address of your Red Hat Quay / Project Quay server."
 
     fixed_access_id = JSON_FILE_ID
