@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "endpoints",
     "api",
+    "monitor",
 ]
 
 MIDDLEWARE = [
@@ -216,6 +217,27 @@ CHECK_NOW_POOL = env.int("CHECK_NOW_POOL", default=16)
 ENDPOINT_TESTS_CONCURRENT = env.int("ENDPOINT_TESTS_CONCURRENT", default=3)
 ENDPOINT_TESTS_PER_MINUTE = env.int("ENDPOINT_TESTS_PER_MINUTE", default=30)
 ENDPOINT_TEST_LOG_DAYS = env.int("ENDPOINT_TEST_LOG_DAYS", default=90)
+
+# --- Live health: the monitor, alerts and warnings (monitor/, docs/monitoring.md) ---
+
+# Seconds between two checks of the same endpoint by `manage.py monitor_registries`
+# (Harbor's 5 minutes); the checks are spread evenly over the interval.
+HEALTH_CHECK_INTERVAL = env.float("HEALTH_CHECK_INTERVAL", default=300.0)
+# Consecutive failed checks before an endpoint's alert says Unhealthy (one blip pages nobody).
+HEALTH_ALERT_AFTER = env.int("HEALTH_ALERT_AFTER", default=2)
+# Days before a certificate or credential expires that the warnings start (then 7 and 1).
+EXPIRY_WARNING_DAYS = env.int("EXPIRY_WARNING_DAYS", default=30)
+# Seconds a monitor's lease lasts without renewal: another monitor takes over after that.
+HEALTH_MONITOR_LEASE_SECONDS = env.float("HEALTH_MONITOR_LEASE_SECONDS", default=30.0)
+# How many endpoints the monitor checks at the same time.
+HEALTH_MONITOR_POOL = env.int("HEALTH_MONITOR_POOL", default=16)
+# The address people reach this site at, for the links in alerts.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000" if DEBUG else "").rstrip("/")
+# E-mail alerts: Django's mail framework from one URL (smtp://user:password@host:587?tls=True,
+# consolemail://); without it, Django's default (SMTP on localhost:25).
+_email = env.email_url("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25")
+globals().update({name: value for name, value in _email.items() if value is not None})
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="harborreg@localhost")
 
 # --- The Harbor-compatible API (api/, /api/v2.0) ---
 

@@ -50,11 +50,12 @@ def test_it_logs_in_then_authenticates_at_the_registry_with_a_personal_access_to
     assert login.method == "POST" and login.path == "/v2/auth/token"
     assert login.headers["content-type"] == "application/json"
     assert login.json() == {"identifier": "jack", "secret": hub.personal_access_token}
-    (token,) = hub.to(AUTH_HOST)
+    token, budget_token = hub.to(AUTH_HOST)  # the second reads the pull budget (tests/monitor)
     assert token.query == {"service": "registry.docker.io"}
+    assert budget_token.query["scope"] == "repository:ratelimitpreview/test:pull"
     basic = base64.b64encode(f"jack:{hub.personal_access_token}".encode()).decode()
     assert token.headers["authorization"] == f"Basic {basic}"
-    assert hub.to(REGISTRY_HOST)[-1].headers["authorization"] == f"Bearer {hub.registry_tokens[0]}"
+    assert hub.to(REGISTRY_HOST)[-2].headers["authorization"] == f"Bearer {hub.registry_tokens[0]}"
     text = shown(verdict)
     assert hub.personal_access_token not in text
     assert hub.hub_tokens[0] not in text and hub.registry_tokens[0] not in text
@@ -83,8 +84,8 @@ def test_it_reports_anonymous_access_healthy_with_an_anonymous_token(hub):
     assert step_named(verdict, f"Token from {REALM}").ok
     assert step_named(verdict, f"GET {V2} (anonymous token)").detail == "HTTP 200."
     assert hub.to(HUB_HOST) == []  # no login without credentials
-    (token,) = hub.to(AUTH_HOST)
-    assert "authorization" not in token.headers
+    token, budget_token = hub.to(AUTH_HOST)  # the second reads the pull budget (tests/monitor)
+    assert "authorization" not in token.headers and "authorization" not in budget_token.headers
     assert hub.registry_tokens[0] not in shown(verdict)
 
 

@@ -45,6 +45,7 @@ class Probe:
         self.deadline = self.started + self.deadline_s
         self.steps: list[StepResult] = []
         self.warnings: list[str] = []
+        self.facts: dict = {}  # Verdict.facts
         self.summary = ""
         self._sensitive: set[str] = set()
         self._nested_s: list[float] = []  # time spent in inner steps, per open step
@@ -152,6 +153,10 @@ class Probe:
     def warn(self, message: str) -> None:
         self.warnings.append(as_sentence(self.scrub(message)))
 
+    def note_fact(self, name: str, value: dict) -> None:
+        """Record what the check learnt (Verdict.facts): plain JSON values, never a secret."""
+        self.facts[name] = value
+
     def succeed(self, summary: str) -> None:
         self.summary = summary
 
@@ -159,11 +164,12 @@ class Probe:
         elapsed = int((time.monotonic() - self.started) * 1000)
         if failure is None:
             summary = as_sentence(self.scrub(self.summary or "Connection tested successfully."))
-            return Verdict(True, Category.OK, summary, self.steps, elapsed, self.warnings)
+            return Verdict(True, Category.OK, summary, self.steps, elapsed, self.warnings,
+                           facts=self.facts)
         summary = as_sentence(self.scrub(failure.detail))
         reason = f"{summary} {as_sentence(self.scrub(failure.hint))}".strip()
         return Verdict(False, str(failure.category), summary, self.steps, elapsed, self.warnings,
-                       reason)
+                       reason, self.facts)
 
 
 def check_input(target: Target) -> list[str]:

@@ -11,6 +11,8 @@ import ssl
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from django.conf import settings
+
 from endpoints.probe import policy, tls
 from endpoints.probe.errors import OutboundError, StepFailed
 from endpoints.probe.http import deadline_error, origin_of, proxy_for
@@ -165,12 +167,22 @@ def _check_tls(probe: Probe, sock: DeadlineSocket, host: str, port: int,
             probe.warn(f"The certificate of {host} expired on {info.expiry}.")
     else:
         trust = f"verified by {_verified_by(client, info, addresses, connect_port, host)}"
-    if client.verify and 0 <= info.days_left < tls.EXPIRY_WARNING_DAYS:
+        _note_certificate(probe, host, info)
+    if client.verify and 0 <= info.days_left <= settings.EXPIRY_WARNING_DAYS:
         probe.warn(
             f"The certificate of {host} expires on {info.expiry} (in {info.days_left} days): "
             "renew it before replication stops."
         )
     return f"{version}; {info.summary()}; {trust}", tls_sock
+
+
+def _note_certificate(probe: Probe, host: str, info: tls.CertificateInfo) -> None:
+    """The verified certificate that expires first, of every host the check talked to:
+    replication stops when any of them expires."""
+    known = probe.facts.get("certificate")
+    not_after = info.not_after.isoformat()
+    if known is None or not_after < known["not_after"]:
+        probe.note_fact("certificate", {"host": host, "not_after": not_after})
 
 
 def _verified_by(client: OutboundClient, info: tls.CertificateInfo,

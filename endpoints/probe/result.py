@@ -78,7 +78,12 @@ class StepResult:
 class Verdict:
     """`summary` says what happened (for a failure: what went wrong, not the steps' own
     text); `reason` is what a stored status says without the steps: the summary and, for
-    a failure, what to do about it."""
+    a failure, what to do about it.
+
+    `facts`: what the check learnt besides healthy or not, as plain JSON values, for the
+    warnings before something runs out (endpoints.lookahead): `certificate` {host,
+    not_after}, `credential` {expires_on, source}, `pull_budget` {limit, remaining,
+    window_s}. Never a secret."""
 
     ok: bool
     category: str
@@ -87,6 +92,7 @@ class Verdict:
     elapsed_ms: int = 0
     warnings: list[str] = field(default_factory=list)
     reason: str = ""
+    facts: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.reason = self.reason or self.summary
@@ -114,4 +120,5 @@ class Verdict:
             "steps": [asdict(s) for s in self.steps],
             "elapsed_ms": self.elapsed_ms,
             "warnings": list(self.warnings),
+            "facts": dict(self.facts),
         }

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from endpoints.probe.engine import Probe, StepFailed
-from endpoints.probe.flows import check_registry_v2, status_failure
+from endpoints.probe.errors import OutboundError
+from endpoints.probe.flows import Challenge, check_registry_v2, status_failure
 from endpoints.probe.result import Category
 from endpoints.probe.target import Target
 from endpoints.providers._common import add_error, require_access_id, require_fixed_url
@@ -22,6 +25,12 @@ LOGIN_LIMIT_HINT = ("Docker Hub limits logins and locks them for a while after f
                     "test again. To store new credentials now, use Save anyway.")
 # Organization access tokens are refused by the Docker Hub login this provider uses.
 ORG_TOKEN_PREFIX = "dckr_oat_"
+# Docker's documented way to read the pull budget: HEAD on this image's manifest, which does
+# not count as a pull (https://docs.docker.com/docker-hub/usage/pulls/).
+BUDGET_REPOSITORY = "ratelimitpreview/test"
+BUDGET_URL = f"{REGISTRY_URL}/v2/{BUDGET_REPOSITORY}/manifests/latest"
+BUDGET_WARNING_SHARE = 0.10  # warn when fewer pulls than this share of the limit are left
+BUDGET_MIN_SECONDS = 3.0  # not started with less of the check's deadline left
 
 
 class DockerHub(Provider):
@@ -75,6 +84,8 @@ class DockerHub(Provider):
         if challenge is not None and probe.summary.startswith("Reachable anonymously"):
             probe.succeed(f"Reachable anonymously via token service {challenge.realm}: public images "
                           "only, with Docker Hub's lower anonymous pull limits.")
+        if challenge is not None and challenge.scheme == "bearer" and probe.remaining() > BUDGET_MIN_SECONDS:
+            read_pull_budget(probe, target, challenge)
 
 
 def login(probe: Probe, target: Target) -> None:
@@ -109,3 +120,57 @@ def login(probe: Probe, target: Target) -> None:
                              "Docker Hub's login is misbehaving: check https://www.dockerstatus.com.")
         probe.add_sensitive(token)
         step.detail = f"Logged in as {target.access_id}"
+
+
+def read_pull_budget(probe: Probe, target: Target, challenge: Challenge) -> None:
+    """Pulls left in Docker Hub's window for this account (or, anonymously, this server's
+    address). Informational: whatever goes wrong here, the check's verdict stands."""
+    with probe.step("Docker Hub pull budget") as step:
+        try:
+            step.detail = _read_pull_budget(probe, target, challenge)
+        except OutboundError as exc:
+            step.detail = f"Not read: {exc.detail[:1].lower()}{exc.detail[1:]}"
+
+
+def _read_pull_budget(probe: Probe, target: Target, challenge: Challenge) -> str:
+    query = urlencode({"service": challenge.service, "scope": f"repository:{BUDGET_REPOSITORY}:pull"})
+    auth = (target.access_id, target.access_secret) if target.has_credentials else None
+    response = probe.http.request("GET", f"{challenge.realm}?{query}", auth=auth)
+    body = response.json()
+    token = body.get("token") or body.get("access_token") if isinstance(body, dict) else None
+    if response.status != 200 or not isinstance(token, str) or not token:
+        return f"Not read: the token service answered HTTP {response.status}"
+    probe.add_sensitive(token)
+    response = probe.http.request("HEAD", BUDGET_URL, headers={"Authorization": f"Bearer {token}"})
+    if response.status != 200:
+        return f"Not read: {BUDGET_URL} answered HTTP {response.status}"
+    limit, window_s = _ratelimit(response.headers.get("ratelimit-limit", ""))
+    remaining, _ = _ratelimit(response.headers.get("ratelimit-remaining", ""))
+    if limit is None or remaining is None:
+        return "Docker Hub reports no pull limit"
+    probe.note_fact("pull_budget", {"limit": limit, "remaining": remaining, "window_s": window_s})
+    window = window_text(window_s)
+    if remaining < limit * BUDGET_WARNING_SHARE:
+        probe.warn(
+            f"Only {remaining} of {limit} Docker Hub pulls are left {window}: replication will be refused "
+            "(429) when they run out. Use an account with a higher limit, or replicate less often."
+        )
+    return f"Pulls left: {remaining} of {limit} {window}"
+
+
+def _ratelimit(header: str) -> tuple[int | None, int]:
+    """`100;w=21600` → (100, 21600); (None, 0) when absent or unreadable."""
+    value, _, params = header.partition(";")
+    window = params.strip().removeprefix("w=")
+    if not value.strip().isdigit():
+        return None, 0
+    return int(value), int(window) if window.isdigit() else 0
+
+
+def window_text(window_s: int) -> str:
+    """`per 6 h` for 21600 seconds; empty when Docker Hub did not say."""
+    if not window_s:
+        return ""
+    if window_s % 3600 == 0:
+        return f"per {window_s // 3600} h"
+    return f"per {window_s // 60} min"

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from urllib.parse import urlsplit
+
+from django.conf import settings
 
 from endpoints.probe.engine import Probe, StepFailed
 from endpoints.probe.flows import check_registry_v2, looks_like_registry, parse_challenge, status_failure
@@ -114,9 +117,31 @@ def check_token_scopes(probe: Probe, api_url: str, token: str) -> None:
             raise status_failure(response, url, True)
         scopes = [str(scope) for scope in scopes]
         step.detail = f"Scopes: {', '.join(scopes) or 'none'}"
+        note_token_expiry(probe, body.get("expires_at"))
         for scope, purpose in NEEDED_SCOPES:
             if scope not in scopes and "api" not in scopes:
                 probe.warn(
                     f"The token lacks the {scope} scope, so replication cannot {purpose}: create a token "
                     f"with {scope} (User settings → Access tokens) and enter it here."
                 )
+
+
+TOKEN_SOURCE = "GitLab personal access token"
+
+
+def note_token_expiry(probe: Probe, expires_at: object) -> None:
+    """GitLab's `expires_at` (a date; null for a token that never expires, which older
+    GitLab allowed): a fact for the warnings, and a warning within EXPIRY_WARNING_DAYS."""
+    try:
+        expires_on = date.fromisoformat(str(expires_at)[:10]) if expires_at else None
+    except ValueError:
+        expires_on = None
+    if expires_on is None:
+        return
+    probe.note_fact("credential", {"expires_on": expires_on.isoformat(), "source": TOKEN_SOURCE})
+    days = (expires_on - datetime.now(UTC).date()).days
+    if 0 <= days <= settings.EXPIRY_WARNING_DAYS:
+        probe.warn(
+            f"The personal access token expires on {expires_on} (in {days} days): create a new one "
+            "(User settings → Access tokens) and enter it here before replication stops."
+        )
