@@ -27,7 +27,7 @@ from endpoints.validation import (
     check_access_secret_length,
     check_ca_certificate_length,
     describe_certificates,
-    normalize_endpoint_url,
+    read_endpoint_url,
     secret_reentry_reason,
 )
 from endpoints.validation import URL_CHANGED_MESSAGE as URL_CHANGED_MESSAGE  # re-exported
@@ -213,11 +213,9 @@ class RegistryForm(forms.ModelForm):
     def clean_url(self) -> str:
         if self.chosen_provider.url_mode is UrlMode.FIXED:
             return self.chosen_provider.default_url
-        raw = self.cleaned_data.get("url", "")
-        normalized = normalize_endpoint_url(raw)
-        if "://" not in raw:
-            self.url_notice = f"No scheme was given: https:// was assumed ({normalized})."
-        return normalized
+        url = read_endpoint_url(self.cleaned_data.get("url", ""))
+        self.url_notice = " ".join(url.notes)  # https:// assumed, /v2 removed, IDN in punycode
+        return url.url
 
     def clean_access_id(self) -> str:
         value = self.cleaned_data.get("access_id", "").strip()

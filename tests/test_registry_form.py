@@ -509,3 +509,60 @@ def test_the_stored_secret_line_agrees_with_the_re_entry_rule(owner_client, make
     status = re.search(r'<p[^>]*id="secret-status"[^>]*>(.*?)</p>', html, re.S).group(1)
     assert "A secret is stored (set " in status and "the Endpoint URL changed" in status
     assert "Leave blank to keep it" not in status
+
+
+# --- back to where the user was; what normalizing the URL did; the proxy-cache setting ---
+
+
+def test_saving_returns_to_the_list_as_the_user_left_it(owner_client, make_registry, recording_registry):
+    registry = make_registry(name="kept", url=recording_registry.url)
+    owner_client.get("/registries/?sort=name&per_page=25&page=1&q=kep")
+
+    saved = owner_client.post(f"/registries/{registry.pk}/edit/", registry_form(
+        name="kept", description="now described", url=recording_registry.url))
+    unchanged = owner_client.post(f"/registries/{registry.pk}/edit/", registry_form(
+        name="kept", description="now described", url=recording_registry.url))
+
+    for answer in (saved, unchanged):
+        assert answer.status_code == 302
+        assert "sort=name" in answer["Location"] and "per_page=25" in answer["Location"]
+        assert "q=kep" in answer["Location"]
+
+
+def test_the_cancel_link_leads_back_to_that_view(owner_client):
+    owner_client.get("/registries/?sort=-name")
+
+    page = owner_client.get("/registries/new/").content.decode()
+
+    assert re.search(r'id="cancel-button" href="/registries/\?[^"]*sort=-name', page), page
+
+
+def test_a_url_with_v2_is_saved_without_it_and_the_user_is_told(owner_client, recording_registry):
+    answer = owner_client.post("/registries/new/", registry_form(
+        name="v2-pasted", url=f"{recording_registry.url}/v2/", access_id="ci",
+        access_secret=recording_registry.password), follow=True)
+
+    assert Registry.objects.get(name="v2-pasted").url == recording_registry.url
+    page = answer.content.decode()
+    assert "Created endpoint successfully." in page
+    assert "/v2" in page and "removed" in page.lower()
+
+
+def test_a_provider_outside_the_proxy_cache_list_names_the_setting(owner_client, settings):
+    settings.PROXY_CACHE_PROVIDERS = ["harbor"]
+
+    page = owner_client.get("/registries/new/?provider=gitlab").content.decode()
+
+    assert "GitLab endpoints cannot back a proxy-cache project here: PROXY_CACHE_PROVIDERS (a server " \
+           "setting) allows" in page
+
+
+def test_saved_as_unhealthy_says_what_to_do(owner_client):
+    first = owner_client.post("/registries/new/", registry_form(name="down", url="http://127.0.0.1:9"))
+    token = re.search(r'name="verdict" value="([^"]+)"', first.content.decode()).group(1)
+
+    saved = owner_client.post("/registries/new/", registry_form(
+        name="down", url="http://127.0.0.1:9", action="save_anyway", verdict=token), follow=True)
+
+    warning = re.search(r"“down” was saved as Unhealthy: ([^<]*)", saved.content.decode()).group(1)
+    assert "127.0.0.1:9" in warning and "Check" in warning  # the failure and the hint, not only the summary

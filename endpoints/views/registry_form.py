@@ -20,7 +20,7 @@ from endpoints.models import ConnectionAttempt, Registry
 from endpoints.probe.errors import LocalResourceError
 from endpoints.probe.result import Verdict
 from endpoints.providers import PROVIDERS, enabled_providers, get_provider, proxy_cache_provider_keys
-from endpoints.views.common import staff_permission_required, throttled, wants_json
+from endpoints.views.common import list_url, staff_permission_required, throttled, wants_json
 
 SECRET_FIELDS = ("access_secret", "pending_secret")
 SERVER_SHORT_MESSAGE = ("This server is short of open files or threads right now, so nothing was "
@@ -90,13 +90,16 @@ def _saved_moments_ago(request: HttpRequest, form: RegistryForm) -> Registry | N
     return holder if added_by_user.exists() else None
 
 
-def _saved(request: HttpRequest, registry: Registry, created: bool, verdict: Verdict | None) -> HttpResponse:
+def _saved(request: HttpRequest, registry: Registry, created: bool, verdict: Verdict | None,
+           url_notice: str = "") -> HttpResponse:
     messages.success(
         request, "Created endpoint successfully." if created else "Updated endpoint successfully."
     )
+    if url_notice:  # what normalizing the URL changed ("/v2 was removed", punycode …)
+        messages.info(request, url_notice)
     if verdict is not None and not verdict.ok:
-        messages.warning(request, f"“{registry.name}” was saved as Unhealthy: {verdict.summary}")
-    return redirect("endpoints:registry_list")
+        messages.warning(request, f"“{registry.name}” was saved as Unhealthy: {verdict.reason}")
+    return redirect(list_url(request))
 
 
 def _saved_before(request: HttpRequest, registry: Registry) -> HttpResponse:
@@ -104,7 +107,7 @@ def _saved_before(request: HttpRequest, registry: Registry) -> HttpResponse:
     messages.success(request, "Created endpoint successfully.")
     if registry.status == Registry.Status.UNHEALTHY:
         messages.warning(request, f"“{registry.name}” was saved as Unhealthy: {registry.status_detail}")
-    return redirect("endpoints:registry_list")
+    return redirect(list_url(request))
 
 
 def _registry_form(request: HttpRequest, registry: Registry) -> HttpResponse:
@@ -127,7 +130,7 @@ def _registry_form(request: HttpRequest, registry: Registry) -> HttpResponse:
         return _render_form(request, form, registry, status=400)
     if not form.has_changes():
         messages.info(request, "No changes to save.")
-        return redirect("endpoints:registry_list")
+        return redirect(list_url(request))
     verdict: Verdict | None = None
     if form.needs_connection_test():
         signed = services.unsign_verdict(request.POST.get("verdict", ""), form)
@@ -150,7 +153,7 @@ def _registry_form(request: HttpRequest, registry: Registry) -> HttpResponse:
         if (same := _saved_moments_ago(request, form)) is not None:  # by this form's first click
             return _saved_before(request, same)
         return _render_form(request, form, registry, status=400)
-    return _saved(request, registry, created, verdict)
+    return _saved(request, registry, created, verdict, form.url_notice)
 
 
 def switch_provider_initial(data) -> dict:

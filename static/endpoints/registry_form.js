@@ -3,7 +3,6 @@
 // Without JavaScript the server does all of it (a re-render per action).
 (function () {
   "use strict";
-  document.documentElement.classList.add("js");
   var form = document.getElementById("registry-form");
   if (!form) { return; }
   var providers = JSON.parse(document.getElementById("provider-metadata").textContent);
@@ -137,8 +136,8 @@
     var proxyLine = document.getElementById("provider-proxy-cache");
     proxyLine.textContent = next.proxy_cache
       ? next.label + " endpoints can back a proxy-cache project."
-      : next.label + " endpoints cannot back a proxy-cache project; proxy-cache projects accept " +
-        helpBox.getAttribute("data-proxy-cache-labels") + ".";
+      : next.label + " endpoints cannot back a proxy-cache project here: PROXY_CACHE_PROVIDERS " +
+        "(a server setting) allows " + helpBox.getAttribute("data-proxy-cache-labels") + ".";
     var notes = document.getElementById("provider-notes");
     notes.textContent = "";
     next.notes.forEach(function (text) { notes.appendChild(element("li", "", text)); });
