@@ -41,7 +41,7 @@ def provider_info(provider: Provider) -> dict | None:
         info["credential_pattern"] = credential
         standard = {"endpoint_type": "EndpointPatternTypeStandard", "endpoints": None}
         info.setdefault("endpoint_pattern", standard)
-    return info or None
+    return info if info or provider.listed_without_pattern else None
 
 
 def adapter_infos() -> dict[str, dict]:

@@ -56,6 +56,10 @@ class Provider:
     # credentials chain) rather than anonymous access.
     empty_credentials_use_server_identity: ClassVar[bool] = False
 
+    # Harbor's adapter lists this type in /replication/adapterinfos even with no URL or
+    # credential pattern (as `{}`); the API reproduces that.
+    listed_without_pattern: ClassVar[bool] = False
+
     # Further notes shown with the form (from the product documentation).
     notes: ClassVar[tuple[str, ...]] = ()
 

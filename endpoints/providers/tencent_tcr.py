@@ -54,6 +54,7 @@ class TencentTcr(Provider):
     label = "Tencent TCR"
 
     url_placeholder = URL_FORM
+    listed_without_pattern = True  # Harbor: &AdapterPattern{}
     url_help = (
         f"The instance's public domain, {URL_FORM}, from the TCR console → Instances (Enterprise Edition). "
         "The check finds the instance and its region by this name. TCR Personal Edition "

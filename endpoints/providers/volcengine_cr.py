@@ -72,6 +72,7 @@ class VolcengineCr(Provider):
     label = "VolcEngine CR"
 
     url_placeholder = URL_FORM
+    listed_without_pattern = True  # Harbor: &AdapterPattern{}
     url_help = (
         f"The instance's public endpoint, {URL_FORM}, from the Container Registry console → Instances; the "
         "check reads the instance name and region from it. Only cn- regions, and not the VPC endpoint "
