@@ -4,6 +4,8 @@ kept with *****, absent or null; cleared with ""), ping by id and inline, a refe
 delete (412 naming the rule), delete, adapters, providers; a viewer and a view-only robot
 get 403 on writes, a robot with add creates and the change log names it."""
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from django.contrib.admin.models import ADDITION, LogEntry
 from harborapi import HarborClient
@@ -17,8 +19,18 @@ from tests.api.conftest import sent_secret
 pytestmark = [pytest.mark.registry, pytest.mark.django_db(transaction=True)]
 
 
-def client(url: str, username: str, secret: str) -> HarborClient:
-    return HarborClient(url=url, username=username, secret=secret)
+class client:  # noqa: N801 (used like the client it wraps)
+    """harborapi's HarborClient in a thread of its own. It drives asyncio's
+    run_until_complete in the calling thread, which fails while that thread already runs a
+    loop, as it does after any Playwright test in the same session."""
+
+    def __init__(self, url: str, username: str, secret: str) -> None:
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="harborapi")
+        self._client = self._thread.submit(HarborClient, url=url, username=username, secret=secret).result()
+
+    def __getattr__(self, name: str):
+        method = getattr(self._client, name)
+        return lambda *args, **kwargs: self._thread.submit(method, *args, **kwargs).result()
 
 
 def new(name: str, server, secret: str | None = None) -> HarborRegistry:

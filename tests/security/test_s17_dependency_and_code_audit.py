@@ -24,7 +24,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 WAIVERS = REPO / "docs" / "security-waivers.md"
-CODE = ("endpoints", "harborreg")
+# Every app of the project (a new one is audited as soon as it exists).
+CODE = tuple(app for app in ("endpoints", "harborreg", "api", "monitor") if (REPO / app).is_dir())
 UNREACHABLE = "advisory-service-unreachable"
 
 
