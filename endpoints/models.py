@@ -11,7 +11,7 @@ from django.db.models.lookups import LessThanOrEqual
 from django.urls import reverse
 from django.utils import timezone
 
-from endpoints import names, secrets
+from endpoints import lookahead, names, secrets
 from endpoints.probe.result import category_label
 from endpoints.providers import get_provider, provider_choices, proxy_cache_provider_keys
 from endpoints.validation import normalize_endpoint_url, validate_ca_certificate
@@ -82,6 +82,14 @@ class Registry(models.Model):
     status_category = models.CharField(max_length=32, blank=True)
     status_detail = models.CharField(max_length=500, blank=True)
     last_checked_at = models.DateTimeField(null=True, blank=True)
+    # What the checks learnt (Verdict.facts): certificate and credential expiry, pull budget.
+    check_facts = models.JSONField(default=dict, blank=True, editable=False)
+    credential_expires_on = models.DateField(
+        "Credential expires on", null=True, blank=True,
+        help_text="When the Access Secret (a token or password) expires, if your organisation rotates "
+                  "it on a schedule: warnings start before it. Cleared when a new secret is saved, "
+                  "unless a new date is set with it.",
+    )
 
     created_at = models.DateTimeField("Creation Time", auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -126,6 +134,17 @@ class Registry(models.Model):
     def status_category_label(self) -> str:
         """The stored category in words ("Not a registry"), for pages; "" when unchecked."""
         return category_label(self.status_category) if self.status_category else ""
+
+    def lookahead(self) -> list[lookahead.Lookahead]:
+        """What is about to run out (certificate, credential, pull budget), for the pages."""
+        return lookahead.for_registry(self)
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        registry = super().from_db(db, field_names, values)
+        # What the stored secret's expiry date was, to tell a date typed with a new secret.
+        registry._loaded_expiry = registry.__dict__.get("credential_expires_on")
+        return registry
 
     def clean(self) -> None:
         errors: dict[str, list[str]] = {}
@@ -183,17 +202,26 @@ class Registry(models.Model):
     # What an edit form may change. Status columns belong to the checks and the secret to
     # set_secret()/clear_secret(): an edit never writes back what it loaded earlier.
     EDITABLE_FIELDS = ("provider", "name", "description", "url", "access_id", "verify_remote_cert",
-                       "ca_certificate")
+                       "ca_certificate", "credential_expires_on")
 
     def set_secret(self, plaintext: str) -> None:
         self.access_secret_encrypted = secrets.encrypt(plaintext) if plaintext else ""
         self.secret_updated_at = timezone.now()
         self._secret_changed = True
+        self._forget_credential_expiry()
 
     def clear_secret(self) -> None:
         self.access_secret_encrypted = ""
         self.secret_updated_at = timezone.now()
         self._secret_changed = True
+        self._forget_credential_expiry()
+
+    def _forget_credential_expiry(self) -> None:
+        """What was known of the old secret's expiry goes with it; a date set in the same
+        edit belongs to the new secret and stays."""
+        if self.credential_expires_on == getattr(self, "_loaded_expiry", None):
+            self.credential_expires_on = None
+        self.check_facts = {k: v for k, v in (self.check_facts or {}).items() if k != "credential"}
 
     def save_edit(self) -> None:
         """Save what an edit form changed (a new row is saved whole)."""
@@ -202,7 +230,7 @@ class Registry(models.Model):
             return
         fields = [*self.EDITABLE_FIELDS, "name_key", "updated_at"]  # the key goes with the name
         if getattr(self, "_secret_changed", False):
-            fields += ["access_secret_encrypted", "secret_updated_at"]
+            fields += ["access_secret_encrypted", "secret_updated_at", "check_facts"]
         self.save(update_fields=fields)
 
     def decrypt_secret(self) -> str:
@@ -281,14 +309,18 @@ class Registry(models.Model):
             registry.status_category = verdict.category
             registry.status_detail = verdict.reason[:500]
             registry.last_checked_at = now
+            # A failed check may not have got as far as the certificate or the token: what
+            # it could not read stays as last seen. A healthy check saw everything there is.
+            registry.check_facts = dict(verdict.facts) if verdict.ok else {
+                **(registry.check_facts or {}), **verdict.facts}
         Registry.objects.bulk_update(
             [registry for registry, _ in results],
-            ["status", "status_category", "status_detail", "last_checked_at"],
+            ["status", "status_category", "status_detail", "last_checked_at", "check_facts"],
         )
         HealthCheck.objects.bulk_create(
             HealthCheck(registry=registry, checked_by=checked_by, checked_at=now, ok=verdict.ok,
                         category=verdict.category, summary=verdict.reason[:500],
-                        elapsed_ms=verdict.elapsed_ms)
+                        elapsed_ms=verdict.elapsed_ms, facts=dict(verdict.facts))
             for registry, verdict in results
         )
         HealthCheck.trim({registry.pk for registry, _ in results})
@@ -309,10 +341,16 @@ class HealthCheck(models.Model):
     category = models.CharField(max_length=32)
     summary = models.CharField(max_length=500)
     elapsed_ms = models.PositiveIntegerField()
+    facts = models.JSONField(default=dict, blank=True)  # Verdict.facts
 
     class Meta:
         ordering = ["-checked_at", "-id"]
-        indexes = [models.Index(fields=["registry", "-checked_at"])]
+        indexes = [
+            models.Index(fields=["registry", "-checked_at"]),
+            # The newest scheduled check, for "is the monitor running?": one index entry.
+            models.Index(fields=["-checked_at"], condition=models.Q(checked_by__isnull=True),
+                         name="healthcheck_scheduled_newest"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.registry} {self.category} at {self.checked_at:%Y-%m-%d %H:%M:%S}"
@@ -326,7 +364,7 @@ class HealthCheck(models.Model):
         """One result in the history (the endpoint's status columns are the caller's)."""
         check = cls.objects.create(registry=registry, checked_by=checked_by, ok=verdict.ok,
                                    category=verdict.category, summary=verdict.reason[:500],
-                                   elapsed_ms=verdict.elapsed_ms)
+                                   elapsed_ms=verdict.elapsed_ms, facts=dict(verdict.facts))
         cls.trim({registry.pk})
         return check
 
