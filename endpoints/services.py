@@ -257,6 +257,66 @@ class _FeedingPool:
         return outcome
 
 
+class CheckStream:
+    """A long-lived pool for checks fed one at a time as they fall due (the monitor), at
+    most `workers` in flight: the counterpart of check_registries for a list that never
+    ends. `collect` hands back whatever finished, so a black hole holding one worker for
+    the whole deadline delays no other result.
+
+    As in check_registries, only the network part runs in the worker threads; decrypting
+    happens in `submit` and storing (store_scheduled) in the caller's thread."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers, self.capped_because = pool_within_open_files(max(1, workers))
+        self._executor = ThreadPoolExecutor(self.workers, thread_name_prefix="monitor-check")
+        self._finished: queue.SimpleQueue = queue.SimpleQueue()
+        self._registries: dict[int, Registry] = {}
+
+    @property
+    def in_flight(self) -> set[int]:
+        return set(self._registries)
+
+    @property
+    def free(self) -> int:
+        return self.workers - len(self._registries)
+
+    def submit(self, registry: Registry) -> None:
+        self._registries[registry.pk] = registry
+        try:
+            target = registry.connection_target()
+        except secrets.SecretDecryptionError:
+            self._finished.put((registry.pk, undecryptable_verdict()))
+            return
+        future = self._executor.submit(self._check, registry.pk, target)
+        future.add_done_callback(lambda done: self._finished.put(done.result()))
+
+    @staticmethod
+    def _check(pk: int, target: Target) -> tuple[int, Verdict | None]:
+        try:
+            return pk, run_check(target)
+        except LocalResourceError:
+            return pk, None  # this server ran short, not the endpoint: not checked
+
+    def collect(self, timeout: float) -> list[tuple[Registry, Verdict | None]]:
+        """What finished, waiting up to `timeout` seconds for the first result."""
+        try:
+            finished = [self._finished.get(timeout=max(timeout, 0.0))]
+        except queue.Empty:
+            return []
+        while not self._finished.empty():
+            finished.append(self._finished.get())
+        return [(self._registries.pop(pk), verdict) for pk, verdict in finished]
+
+    def close(self) -> None:
+        """Wait for the checks in flight (each ends within its deadline), then stop."""
+        self._executor.shutdown(wait=True)
+
+
+def store_scheduled(results: list[tuple[Registry, Verdict]]) -> None:
+    """Store results of scheduled checks (no user asked: checked_by is empty), in one go."""
+    Registry.record_verdicts(results, checked_by=None)
+
+
 def sign_verdict(verdict: Verdict, form: RegistryForm) -> str:
     """The failed test's result, signed together with what was tested."""
     return signing.dumps(

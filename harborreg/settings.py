@@ -231,6 +231,9 @@ EXPIRY_WARNING_DAYS = env.int("EXPIRY_WARNING_DAYS", default=30)
 HEALTH_MONITOR_LEASE_SECONDS = env.float("HEALTH_MONITOR_LEASE_SECONDS", default=30.0)
 # How many endpoints the monitor checks at the same time.
 HEALTH_MONITOR_POOL = env.int("HEALTH_MONITOR_POOL", default=16)
+# Seconds before each new attempt of a failed notification; then it is given up.
+HEALTH_NOTIFY_RETRY_SECONDS: list[float] = [
+    float(seconds) for seconds in env.list("HEALTH_NOTIFY_RETRY_SECONDS", default=["30", "120", "600"])]
 # The address people reach this site at, for the links in alerts.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000" if DEBUG else "").rstrip("/")
 # E-mail alerts: Django's mail framework from one URL (smtp://user:password@host:587?tls=True,
@@ -238,6 +241,7 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000" if DEBUG else "")
 _email = env.email_url("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25")
 globals().update({name: value for name, value in _email.items() if value is not None})
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="harborreg@localhost")
+EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=10.0)  # a mail server that hangs holds no sender
 
 # --- The Harbor-compatible API (api/, /api/v2.0) ---
 

@@ -12,5 +12,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v2.0/", include("api.urls")),
     re_path(r"^api(?:/|$)", api_not_found, name="api_not_found"),  # JSON, never an HTML page
+    path("", include("monitor.urls")),
     path("", include("endpoints.urls")),
 ]

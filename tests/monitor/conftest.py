@@ -22,3 +22,12 @@ def registry_tls_5_days(registry_fleet: RegistryFleet, registry_ca: trustme.CA) 
     server = RegistryServer(registry_fleet.start("tls-5-days", tls=pair), ca_pem=_ca_pem(registry_ca))
     server.not_after = not_after  # type: ignore[attr-defined]
     return server
+
+
+@pytest.fixture
+def receiver():
+    from tests.fixtures.webhook_receiver import WebhookReceiver
+
+    server = WebhookReceiver().start()
+    yield server
+    server.stop()

@@ -1,0 +1,220 @@
+"""The monitor: checks every endpoint at its slot in each interval, stores the results,
+turns changes into events and sends them.
+
+One loop in the main thread owns the database work: it renews the lease, feeds due
+endpoints to a long-lived pool (services.CheckStream, the same engine as every check),
+and stores what finished together in one transaction with the events it caused
+(monitor.alerts). The deliveries those events queued are sent by a few threads of their
+own (monitor.notify.Sender), so a slow webhook never delays a check; only the network
+part runs in worker threads, as for the checks. `stop()` (SIGTERM, SIGINT)
+stops the feeding; the checks in flight finish and are stored, then the lease is released.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.db import DatabaseError, close_old_connections, connection, transaction
+
+from endpoints import services
+from endpoints.models import Registry
+from endpoints.probe.result import Verdict
+from monitor import alerts, notify
+from monitor.lease import Lease, holder_id
+from monitor.models import Event
+from monitor.schedule import next_slot
+
+logger = logging.getLogger("monitor")
+
+TICK_MAX = 1.0  # the loop wakes at least this often (stop requests, lease renewal)
+PAUSE_AFTER_ERROR = 5.0  # the database went away: wait, then try again
+
+
+def store_results(results: list[tuple[Registry, Verdict | None]]) -> list[Event]:
+    """Store what finished together and the events it caused, in one transaction."""
+    checked = [(registry, verdict) for registry, verdict in results if verdict is not None]
+    if not checked:
+        return []
+    with transaction.atomic():
+        services.store_scheduled(checked)
+        events = alerts.record(checked)
+    for event in events:
+        logger.info("monitor: %s: %s", event.title, event.summary[:200])
+    return events
+
+
+def check_and_alert(registries: list[Registry], pool: int | None = None) -> list[Event]:
+    """One round: check these endpoints now, store the results, return the events."""
+    stream = services.CheckStream(pool or settings.HEALTH_MONITOR_POOL)
+    events: list[Event] = []
+    try:
+        waiting = list(registries)
+        while waiting or stream.in_flight:
+            while waiting and stream.free:
+                stream.submit(waiting.pop(0))
+            events += store_results(stream.collect(timeout=TICK_MAX))
+    finally:
+        stream.close()
+    return events
+
+
+class Monitor:
+    def __init__(self, *, interval: float | None = None, pool: int | None = None,
+                 lease_seconds: float | None = None, holder: str | None = None) -> None:
+        self.interval = float(interval or settings.HEALTH_CHECK_INTERVAL)
+        self.pool = pool or settings.HEALTH_MONITOR_POOL
+        self.lease = Lease(holder or holder_id(), lease_seconds or settings.HEALTH_MONITOR_LEASE_SECONDS)
+        # How often the list of endpoints is read again (new ones get their slot).
+        self.refresh_every = min(10.0, self.interval / 2)
+        self.due: dict[int, float] = {}  # endpoint id → its next slot (epoch seconds)
+        self.checked = 0  # results stored by this monitor
+        self.lags: list[float] = []  # seconds each check started after its slot (for bench/)
+        self._stopping = threading.Event()
+        self._holding = False
+        self._told_waiting = False
+        self._stream: services.CheckStream | None = None
+        self._sender: notify.Sender | None = None
+        self._period = {"checked": 0, "unhealthy": 0, "lag": 0.0, "since": time.monotonic()}
+
+    def stop(self) -> None:
+        """Stop taking new work; `run` returns once the checks in flight are stored."""
+        self._stopping.set()
+
+    @property
+    def holding(self) -> bool:
+        return self._holding
+
+    def run(self, on_ready: Callable[[], None] | None = None) -> None:
+        next_lease = next_refresh = 0.0
+        try:
+            while not self._stopping.is_set():
+                now = time.time()
+                try:
+                    if now >= next_lease:
+                        self._renew()
+                        next_lease = now + self.lease.ttl / 3
+                        if on_ready is not None:
+                            on_ready()
+                            on_ready = None
+                    if not self._holding:
+                        self._stopping.wait(min(TICK_MAX, max(0.05, next_lease - time.time())))
+                        continue
+                    if now >= next_refresh:
+                        self._refresh(now)
+                        next_refresh = now + self.refresh_every
+                    self._feed(now)
+                    self._sender.feed(now)
+                    wake_at = min([next_lease, next_refresh, *self._waiting_slots()])
+                    self._store(self._stream.collect(min(TICK_MAX, max(0.02, wake_at - time.time()))))
+                    self._sender.record_finished()
+                    self._report()
+                except DatabaseError as exc:
+                    logger.error("monitor: database error (%s: %s); trying again in %g s",
+                                 type(exc).__name__, str(exc)[:200], PAUSE_AFTER_ERROR)
+                    close_old_connections()
+                    self._stopping.wait(PAUSE_AFTER_ERROR)
+        finally:
+            self._let_go(release=True)
+            connection.close()
+
+    # --- the lease ---
+
+    def _renew(self) -> None:
+        close_old_connections()  # CONN_MAX_AGE and health checks, as a request would
+        holding = self.lease.hold()
+        if holding and not self._holding:
+            self._holding = True
+            self._stream = services.CheckStream(self.pool)
+            self._sender = notify.Sender()
+            self.due.clear()
+            logger.info("monitor: holding the lease as %s: every endpoint every %g s, %d at a time%s",
+                        self.lease.holder, self.interval, self._stream.workers,
+                        f" ({self._stream.capped_because})" if self._stream.capped_because else "")
+        elif not holding and not self._holding and not self._told_waiting:
+            self._told_waiting = True
+            logger.info("monitor: the lease is held by %s: waiting to take over",
+                        self.lease.holder_now() or "another monitor")
+        elif self._holding and not holding:
+            logger.warning("monitor: another monitor (%s) took the lease: stopping here",
+                           self.lease.holder_now() or "unknown")
+            self._let_go(release=False)
+
+    def _let_go(self, *, release: bool) -> None:
+        """Finish and store the checks in flight, stop the sender, give up the lease."""
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            if stream.in_flight:
+                logger.info("monitor: finishing %d checks in flight", len(stream.in_flight))
+            while stream.in_flight:
+                self._store(stream.collect(TICK_MAX))
+            stream.close()
+        sender, self._sender = self._sender, None
+        if sender is not None:
+            sender.close()
+        if self._holding and release:
+            self.lease.release()
+            logger.info("monitor: stopped; the lease is released")
+        self._holding = False
+
+    # --- the schedule ---
+
+    def _refresh(self, now: float) -> None:
+        """New endpoints get their next slot; deleted ones are forgotten."""
+        ids = set(Registry.objects.values_list("pk", flat=True))
+        for pk in ids - self.due.keys():
+            self.due[pk] = next_slot(pk, self.interval, now)
+        for pk in self.due.keys() - ids:
+            del self.due[pk]
+
+    def _waiting_slots(self) -> list[float]:
+        in_flight = self._stream.in_flight if self._stream else set()
+        waiting = [at for pk, at in self.due.items() if pk not in in_flight]
+        return [min(waiting)] if waiting else []
+
+    def _feed(self, now: float) -> None:
+        stream = self._stream
+        in_flight = stream.in_flight
+        due = sorted((at, pk) for pk, at in self.due.items() if at <= now and pk not in in_flight)
+        take = [pk for _at, pk in due[:stream.free]]
+        if not take:
+            return
+        registries = Registry.objects.in_bulk(take)
+        for pk in take:
+            registry = registries.get(pk)
+            slot = self.due[pk]
+            if registry is None:  # deleted since the last refresh
+                del self.due[pk]
+                continue
+            # The next slot one interval on; a monitor running late skips a missed slot
+            # rather than checking twice in a row.
+            self.due[pk] = next_slot(pk, self.interval, max(slot + self.interval / 2, now))
+            lag = max(0.0, now - slot)
+            self.lags.append(lag)
+            self._period["lag"] = max(self._period["lag"], lag)
+            stream.submit(registry)
+
+    def _store(self, results: list[tuple[Registry, Verdict | None]]) -> None:
+        if not results:
+            return
+        events = store_results(results)
+        done = [verdict for _registry, verdict in results if verdict is not None]
+        self.checked += len(done)
+        self._period["checked"] += len(done)
+        self._period["unhealthy"] += sum(1 for verdict in done if not verdict.ok)
+        if events and self._sender is not None:
+            self._sender.feed(time.time(), soon=True)
+
+    def _report(self) -> None:
+        """One line per interval (at most one a minute): what was checked, how late."""
+        period = self._period
+        elapsed = time.monotonic() - period["since"]
+        if elapsed < max(self.interval, 60.0):
+            return
+        logger.info("monitor: %d checks in the last %.0f s (%d unhealthy) of %d endpoints; largest delay "
+                    "after a slot %.1f s", period["checked"], elapsed, period["unhealthy"], len(self.due),
+                    period["lag"])
+        self._period = {"checked": 0, "unhealthy": 0, "lag": 0.0, "since": time.monotonic()}
