@@ -1,7 +1,7 @@
 from django.urls import path
 
 from endpoints import views
-from endpoints.views.registry_pages import registry_bulk_result
+from endpoints.views.registry_pages import registry_bulk_result, registry_status
 
 app_name = "endpoints"
 
@@ -11,6 +11,7 @@ urlpatterns = [
     path("registries/test/", views.registry_test_new, name="registry_test_new"),
     path("registries/bulk/", views.registry_bulk, name="registry_bulk"),
     path("registries/bulk/results/", registry_bulk_result, name="registry_bulk_result"),
+    path("registries/status/", registry_status, name="registry_status"),
     path("registries/<int:pk>/", views.registry_detail, name="registry_detail"),
     path("registries/<int:pk>/edit/", views.registry_edit, name="registry_edit"),
     path("registries/<int:pk>/test/", views.registry_test, name="registry_test"),

@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from endpoints.models import Registry
+from endpoints.probe.result import Verdict
 
 pytestmark = pytest.mark.django_db
 
@@ -161,19 +162,17 @@ def test_the_chosen_page_size_is_kept_and_a_forged_one_ignored(owner_client):
     assert len(names_in(owner_client.get("/registries/"))) == 15
 
 
-# --- stale statuses ---
+# --- the monitor's banner (more in tests/monitor/test_pages.py) ---
 
 
-def test_it_points_out_statuses_older_than_an_hour(owner_client, make_registry):
-    now = timezone.now()
-    make_registry(name="fresh", last_checked_at=now - timedelta(minutes=59))
+def test_it_says_when_no_scheduled_check_was_stored_for_two_intervals(owner_client, make_registry, settings):
+    settings.HEALTH_CHECK_INTERVAL = 300
     make_registry(name="never")
-    assert "older than an hour" not in owner_client.get("/registries/").content.decode()
-    make_registry(name="old", last_checked_at=now - timedelta(hours=2))
-    make_registry(name="older", last_checked_at=now - timedelta(days=2))
-    html = owner_client.get("/registries/?q=fresh").content.decode()  # about all endpoints
-    assert "Statuses are from checks older than an hour</strong> for 2 endpoints" in html
-    assert "manage.py check_registries" in html
+    assert "The health monitor is not running</strong>" in owner_client.get("/registries/").content.decode()
+    fresh = make_registry(name="fresh")
+    fresh.record_verdict(Verdict(True, "ok", "fine"))  # no user: a scheduled check
+    html = owner_client.get("/registries/?q=never").content.decode()  # about all endpoints
+    assert "The health monitor is not running</strong>" not in html
 
 
 # --- what each permission is offered ---

@@ -17,17 +17,22 @@ register = template.Library()
 BADGES = {"healthy": "text-bg-success", "unhealthy": "text-bg-danger", "unknown": "text-bg-secondary"}
 
 
-@register.simple_tag
-def status_badge(registry) -> str:
+def status_title(registry) -> str:
+    """The reason a status badge shows on hover (the status JSON sends it too)."""
     reason = registry.status_detail or (
         "Not checked yet." if registry.status == "unknown" else ""
     )
     if registry.status_category and registry.status_category != "ok" and reason:
         reason = f"{registry.status_category_label}: {reason}"
+    return reason
+
+
+@register.simple_tag
+def status_badge(registry) -> str:
     return format_html(
         '<span class="badge {}" title="{}">{}</span>',
         BADGES.get(registry.status, "text-bg-secondary"),
-        reason,
+        status_title(registry),
         registry.get_status_display(),
     )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -15,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from endpoints import audit, services, throttle
 from endpoints.models import ConnectionAttempt, HealthCheck, Registry
 from endpoints.providers import proxy_cache_provider_keys
+from endpoints.templatetags import endpoints_ui  # a module: it imports this package in turn
 from endpoints.validation import describe_certificates
 from endpoints.views.common import (
     LIST_VIEW_COOKIE,
@@ -32,9 +34,6 @@ from endpoints.views.common import (
 )
 
 PAGE_SIZES = (15, 25, 50, 100)
-# Statuses do not refresh by themselves (nothing schedules check_registries yet): the list
-# says so when some endpoint's last check is older than this.
-STALE_AFTER = timedelta(hours=1)
 BULK_RESULTS = "bulk_results"  # the session key of the last bulk action's results
 SORTS = {
     "-created": ("-created_at", "-id"),
@@ -69,9 +68,6 @@ def registry_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(registries, per_page).get_page(request.GET.get("page"))
     can_check = request.user.has_perm("endpoints.change_registry")
     can_delete = request.user.has_perm("endpoints.delete_registry")
-    # Any endpoint whose status is older than an hour, not only the newest check: one
-    # Check now on one endpoint must not hide that the others' statuses are stale.
-    stale = Registry.objects.filter(last_checked_at__lt=timezone.now() - STALE_AFTER).count()
     response = render(request, "endpoints/registry_list.html", {
         "page": page,
         "query": query,
@@ -79,7 +75,7 @@ def registry_list(request: HttpRequest) -> HttpResponse:
         "per_page": per_page,
         "page_sizes": PAGE_SIZES,
         "total": page.paginator.count,
-        "stale": stale,
+        "monitor_silent": monitor_silence() if page.paginator.count else "",
         "can_check": can_check,
         "can_delete": can_delete,
         "can_select": can_check or can_delete,  # the checkboxes serve the bulk actions only
@@ -88,6 +84,52 @@ def registry_list(request: HttpRequest) -> HttpResponse:
     if chosen:
         remember(request, response, PAGE_SIZE_COOKIE, str(per_page), max_age=PAGE_SIZE_MAX_AGE)
     return response
+
+
+MONITOR_SILENT = "The health monitor is not running"
+MONITOR_START = "Start manage.py monitor_registries (make run does)."
+
+
+def monitor_silence() -> str:
+    """Since when the list's banner says the monitor is silent: no scheduled check (the
+    monitor's, or a cron check_registries') was stored for two intervals. "" while they
+    keep coming. Checks someone asked for do not count: they say nothing of the monitor."""
+    newest = (HealthCheck.objects.filter(checked_by__isnull=True).order_by("-checked_at")
+              .values_list("checked_at", flat=True).first())
+    if newest is not None and timezone.now() - newest < timedelta(seconds=2 * settings.HEALTH_CHECK_INTERVAL):
+        return ""
+    if newest is None:
+        return "no scheduled check has been stored yet, so statuses change only when someone checks."
+    ago = endpoints_ui.checked_ago(newest).removeprefix("checked ")
+    return (f"the newest scheduled check is from {timezone.localtime(newest):%Y-%m-%d %H:%M} ({ago}), so "
+            "statuses change only when someone checks.")
+
+
+STATUS_IDS_MAX = max(PAGE_SIZES)  # what one page of the list can show
+
+
+@require_GET
+@staff_permission_required("endpoints.view_registry")
+def registry_status(request: HttpRequest) -> JsonResponse:
+    """The status of the list's visible rows, for its script to refresh them in place."""
+    wanted = [int(part) for value in request.GET.getlist("ids") for part in value.split(",")
+              if part.isascii() and part.isdigit() and len(part) < 19][:STATUS_IDS_MAX]
+    rows = Registry.objects.filter(pk__in=wanted).only(
+        "status", "status_category", "status_detail", "last_checked_at", "check_facts",
+        "credential_expires_on")
+    return JsonResponse({
+        "registries": [{
+            "id": registry.pk,
+            "status": registry.status,
+            "status_label": registry.get_status_display(),
+            "title": endpoints_ui.status_title(registry),
+            "checked_ago": endpoints_ui.checked_ago(registry.last_checked_at),
+            "lookahead": [{"short": item.short, "text": item.text, "warning": item.warning}
+                          for item in registry.lookahead()],
+        } for registry in rows],
+        "monitor": {"running": not (since := monitor_silence() if rows else ""), "since": since,
+                    "banner": f"{MONITOR_SILENT}: {since} {MONITOR_START}" if since else ""},
+    })
 
 
 # --- detail ---

@@ -96,7 +96,8 @@ def test_root_redirects_to_the_list(owner_client):
 # The lists below must name every URL of the Registries pages: a new URL that is not
 # classified here fails test_every_url_is_classified, so it cannot skip the checks.
 
-READ_ONLY = {"endpoints:registry_list", "endpoints:registry_detail", "endpoints:registry_bulk_result"}
+READ_ONLY = {"endpoints:registry_list", "endpoints:registry_detail", "endpoints:registry_bulk_result",
+             "endpoints:registry_status"}
 # name → (permission, what a GET does: "405" or "form" (a page that changes nothing))
 MUTATING = {
     "endpoints:registry_new": ("endpoints.add_registry", "form"),
