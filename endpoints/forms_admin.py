@@ -48,7 +48,9 @@ class RegistryAdminForm(forms.ModelForm):
             "clear_secret",
             "verify_remote_cert",
             "ca_certificate",
+            "credential_expires_on",
         ]
+        widgets = {"credential_expires_on": forms.DateInput(attrs={"type": "date"})}
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
