@@ -231,6 +231,8 @@ EXPIRY_WARNING_DAYS = env.int("EXPIRY_WARNING_DAYS", default=30)
 HEALTH_MONITOR_LEASE_SECONDS = env.float("HEALTH_MONITOR_LEASE_SECONDS", default=30.0)
 # How many endpoints the monitor checks at the same time.
 HEALTH_MONITOR_POOL = env.int("HEALTH_MONITOR_POOL", default=16)
+# Seconds between two refreshes of the statuses on an open Registries list.
+HEALTH_LIST_REFRESH_SECONDS = env.float("HEALTH_LIST_REFRESH_SECONDS", default=30.0)
 # Seconds before each new attempt of a failed notification; then it is given up.
 HEALTH_NOTIFY_RETRY_SECONDS: list[float] = [
     float(seconds) for seconds in env.list("HEALTH_NOTIFY_RETRY_SECONDS", default=["30", "120", "600"])]

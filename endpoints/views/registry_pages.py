@@ -76,6 +76,7 @@ def registry_list(request: HttpRequest) -> HttpResponse:
         "page_sizes": PAGE_SIZES,
         "total": page.paginator.count,
         "monitor_silent": monitor_silence() if page.paginator.count else "",
+        "refresh_seconds": settings.HEALTH_LIST_REFRESH_SECONDS,
         "can_check": can_check,
         "can_delete": can_delete,
         "can_select": can_check or can_delete,  # the checkboxes serve the bulk actions only
