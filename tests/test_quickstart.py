@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-COPIED = ("manage.py", "harborreg", "endpoints", "api", "templates", "static", "scripts", ".env.example",
-          "Makefile")
+COPIED = ("manage.py", "harborreg", "endpoints", "api", "monitor", "templates", "static", "scripts",
+          ".env.example", "Makefile")
 # What the test suite puts in its own environment: a shell after `make run` has none of it.
 SUITE_ONLY = ("DJANGO_SETTINGS_MODULE", "SECRET_KEY", "DEBUG", "REGISTRY_SECRET_KEYS",
               "REGISTRY_SECRET_KEYS_FILE", "HARBORREG_IGNORE_DOTENV", "HARBORREG_DATA_DIR",
