@@ -1,7 +1,9 @@
 """From check results to events: speak up on changes only.
 
 - Healthy → Unhealthy once HEALTH_ALERT_AFTER checks in a row failed (default 2: one blip
-  pages nobody); an endpoint already broken when first seen goes Unknown → Unhealthy.
+  pages nobody). The monitor starts from the status stored before its first check (the
+  save-time test's, or Check now's): an endpoint never checked goes Unknown → Unhealthy;
+  one already Unhealthy is not announced again, its recovery is.
 - Unhealthy → Healthy at the first good check after an Unhealthy alert.
 - A warning (endpoints.lookahead) at each threshold once: 30 (EXPIRY_WARNING_DAYS), 7, 1
   and 0 days before a certificate or credential expires, counted per expiry date (a
@@ -35,14 +37,17 @@ def thresholds() -> list[int]:
                   reverse=True)
 
 
-def record(results: list[tuple[Registry, Verdict]]) -> list[Event]:
+def record(results: list[tuple[Registry, Verdict]], before: dict[int, str] | None = None) -> list[Event]:
     """Update each endpoint's alert state from its new result; create and queue the events.
-    A few queries per batch, whatever its size."""
+    `before`: each endpoint's status before these results were stored, where a new alert
+    state starts. A few queries per batch, whatever its size."""
     if not results:
         return []
     states = {state.registry_id: state for state in
               AlertState.objects.filter(registry_id__in=[registry.pk for registry, _ in results])}
-    new_states = [AlertState(registry=registry) for registry, _ in results if registry.pk not in states]
+    before = before or {}
+    new_states = [AlertState(registry=registry, alerted_state=_known(before.get(registry.pk, "")))
+                  for registry, _ in results if registry.pk not in states]
     if new_states:
         AlertState.objects.bulk_create(new_states, ignore_conflicts=True)
         states.update({state.registry_id: state for state in
@@ -57,6 +62,10 @@ def record(results: list[tuple[Registry, Verdict]]) -> list[Event]:
     Event.objects.bulk_create(events)
     queue_deliveries(events)
     return events
+
+
+def _known(status: str) -> str:
+    return status if status in ("healthy", "unhealthy") else ""
 
 
 def _event(registry: Registry, kind: str, old: str, new: str, category: str, label: str,

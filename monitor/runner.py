@@ -39,11 +39,12 @@ def store_results(results: list[tuple[Registry, Verdict | None]]) -> list[Event]
     checked = [(registry, verdict) for registry, verdict in results if verdict is not None]
     if not checked:
         return []
+    before = {registry.pk: registry.status for registry, _ in checked}  # storing changes it
     with transaction.atomic():
         services.store_scheduled(checked)
-        events = alerts.record(checked)
+        events = alerts.record(checked, before)
     for event in events:
-        logger.info("monitor: %s: %s", event.title, event.summary[:200])
+        logger.info("%s: %s", event.title, event.summary[:200])
     return events
 
 
@@ -113,7 +114,7 @@ class Monitor:
                     self._sender.record_finished()
                     self._report()
                 except DatabaseError as exc:
-                    logger.error("monitor: database error (%s: %s); trying again in %g s",
+                    logger.error("database error (%s: %s); trying again in %g s",
                                  type(exc).__name__, str(exc)[:200], PAUSE_AFTER_ERROR)
                     close_old_connections()
                     self._stopping.wait(PAUSE_AFTER_ERROR)
@@ -131,15 +132,15 @@ class Monitor:
             self._stream = services.CheckStream(self.pool)
             self._sender = notify.Sender()
             self.due.clear()
-            logger.info("monitor: holding the lease as %s: every endpoint every %g s, %d at a time%s",
+            logger.info("holding the lease as %s: every endpoint every %g s, %d at a time%s",
                         self.lease.holder, self.interval, self._stream.workers,
                         f" ({self._stream.capped_because})" if self._stream.capped_because else "")
         elif not holding and not self._holding and not self._told_waiting:
             self._told_waiting = True
-            logger.info("monitor: the lease is held by %s: waiting to take over",
+            logger.info("the lease is held by %s: waiting to take over",
                         self.lease.holder_now() or "another monitor")
         elif self._holding and not holding:
-            logger.warning("monitor: another monitor (%s) took the lease: stopping here",
+            logger.warning("another monitor (%s) took the lease: stopping here",
                            self.lease.holder_now() or "unknown")
             self._let_go(release=False)
 
@@ -148,7 +149,8 @@ class Monitor:
         stream, self._stream = self._stream, None
         if stream is not None:
             if stream.in_flight:
-                logger.info("monitor: finishing %d checks in flight", len(stream.in_flight))
+                count = len(stream.in_flight)
+                logger.info("finishing %d check%s in flight", count, "" if count == 1 else "s")
             while stream.in_flight:
                 self._store(stream.collect(TICK_MAX))
             stream.close()
@@ -157,7 +159,7 @@ class Monitor:
             sender.close()
         if self._holding and release:
             self.lease.release()
-            logger.info("monitor: stopped; the lease is released")
+            logger.info("stopped; the lease is released")
         self._holding = False
 
     # --- the schedule ---
@@ -214,7 +216,7 @@ class Monitor:
         elapsed = time.monotonic() - period["since"]
         if elapsed < max(self.interval, 60.0):
             return
-        logger.info("monitor: %d checks in the last %.0f s (%d unhealthy) of %d endpoints; largest delay "
+        logger.info("%d checks in the last %.0f s (%d unhealthy) of %d endpoints; largest delay "
                     "after a slot %.1f s", period["checked"], elapsed, period["unhealthy"], len(self.due),
                     period["lag"])
         self._period = {"checked": 0, "unhealthy": 0, "lag": 0.0, "since": time.monotonic()}

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from endpoints.models import Registry
+from endpoints.probe.result import Verdict
 from monitor.models import AlertState, Event
 from monitor.runner import check_and_alert
 from tests.fixtures.docker_hub_emulator import HOSTS, DockerHubEmulator
@@ -82,6 +83,21 @@ def test_an_endpoint_broken_from_the_start_is_announced_from_unknown(make_regist
     (event,) = check_and_alert([registry])
 
     assert (event.old_state, event.new_state, event.category) == ("unknown", "unhealthy", "connect")
+
+
+def test_the_status_stored_before_the_monitor_is_where_it_starts(make_registry, switchable):
+    """Saved Healthy (the save-time test), stopped before the monitor's first check: the
+    alert says Healthy → Unhealthy. Saved anyway as Unhealthy: no alert while it stays so."""
+    saved_healthy = make_registry(name="saved-healthy", url=switchable.url)
+    saved_healthy.record_verdict(Verdict(True, "ok", "fine"))
+    saved_unhealthy = make_registry(name="saved-unhealthy", url="http://127.0.0.1:9")
+    saved_unhealthy.record_verdict(Verdict(False, "connect", "refused"))
+    switchable.state["up"] = False
+
+    check_and_alert([saved_healthy, saved_unhealthy])
+    (event,) = check_and_alert([saved_healthy, saved_unhealthy])
+
+    assert (event.registry_name, event.old_state, event.new_state) == ("saved-healthy", "healthy", "unhealthy")
 
 
 def test_alert_after_one_failure_when_configured(make_registry, switchable, settings):

@@ -118,7 +118,7 @@ def test_sigterm_finishes_the_check_in_flight_and_exits_0(database, monitors, se
 
     assert monitor.process.wait(timeout=10) == 0, monitor.output()
     output = monitor.output()
-    assert "finishing 1 checks in flight" in output and "the lease is released" in output
+    assert "finishing 1 check in flight" in output and "the lease is released" in output
     report = database.report()
     assert [(name, category) for name, category, _at in report["checks"]] == [("hole", "timeout")]
     assert report["holder"] == ""
