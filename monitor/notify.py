@@ -92,7 +92,7 @@ class Sender:
             try:
                 outcome = done.result()
             except Exception as exc:  # a transport's bug must not stop the monitor
-                logger.error("monitor: sending to “%s” crashed: %s", delivery.channel.name,
+                logger.error("sending to “%s” crashed: %s", delivery.channel.name,
                              type(exc).__name__)
                 outcome = Outcome(False, f"Internal error ({type(exc).__name__}); see the server log")
             record_attempt(delivery, outcome)
@@ -121,9 +121,9 @@ def record_attempt(delivery: Delivery, outcome: Outcome, *, retry: bool = True) 
                                  "next_attempt_at"])
     event, channel = delivery.event, delivery.channel
     if outcome.ok:
-        logger.info("monitor: sent “%s” to %s channel “%s”", event.title, channel.kind, channel.name)
+        logger.info("sent “%s” to %s channel “%s”", event.title, channel.kind, channel.name)
     else:
-        logger.warning("monitor: could not send “%s” to %s channel “%s” (attempt %d, %s)", event.title,
+        logger.warning("could not send “%s” to %s channel “%s” (attempt %d, %s)", event.title,
                        channel.kind, channel.name, delivery.attempts, delivery.get_status_display().lower())
 
 
