@@ -12,9 +12,11 @@ stops the feeding; the checks in flight finish and are stored, then the lease is
 
 from __future__ import annotations
 
+import heapq
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 
 from django.conf import settings
@@ -65,15 +67,19 @@ def check_and_alert(registries: list[Registry], pool: int | None = None) -> list
 
 class Monitor:
     def __init__(self, *, interval: float | None = None, pool: int | None = None,
-                 lease_seconds: float | None = None, holder: str | None = None) -> None:
+                 lease_seconds: float | None = None, holder: str | None = None,
+                 lag_history: int = 10_000) -> None:
         self.interval = float(interval or settings.HEALTH_CHECK_INTERVAL)
         self.pool = pool or settings.HEALTH_MONITOR_POOL
         self.lease = Lease(holder or holder_id(), lease_seconds or settings.HEALTH_MONITOR_LEASE_SECONDS)
         # How often the list of endpoints is read again (new ones get their slot).
         self.refresh_every = min(10.0, self.interval / 2)
         self.due: dict[int, float] = {}  # endpoint id → its next slot (epoch seconds)
+        # The same slots, soonest first; an entry that no longer matches `due` is stale.
+        self._queue: list[tuple[float, int]] = []
         self.checked = 0  # results stored by this monitor
-        self.lags: list[float] = []  # seconds each check started after its slot (for bench/)
+        # (when, seconds after its slot) of the latest checks started, for bench/.
+        self.lags: deque[tuple[float, float]] = deque(maxlen=lag_history)
         self._stopping = threading.Event()
         self._holding = False
         self._told_waiting = False
@@ -132,6 +138,7 @@ class Monitor:
             self._stream = services.CheckStream(self.pool)
             self._sender = notify.Sender()
             self.due.clear()
+            self._queue.clear()
             logger.info("holding the lease as %s: every endpoint every %g s, %d at a time%s",
                         self.lease.holder, self.interval, self._stream.workers,
                         f" ({self._stream.capped_because})" if self._stream.capped_because else "")
@@ -168,34 +175,44 @@ class Monitor:
         """New endpoints get their next slot; deleted ones are forgotten."""
         ids = set(Registry.objects.values_list("pk", flat=True))
         for pk in ids - self.due.keys():
-            self.due[pk] = next_slot(pk, self.interval, now)
+            self._plan(pk, next_slot(pk, self.interval, now))
         for pk in self.due.keys() - ids:
-            del self.due[pk]
+            del self.due[pk]  # its queue entry is now stale
+
+    def _plan(self, pk: int, at: float) -> None:
+        self.due[pk] = at
+        heapq.heappush(self._queue, (at, pk))
+
+    def _next_due(self) -> tuple[float, int] | None:
+        """The soonest slot in the queue, stale entries dropped on the way."""
+        while self._queue and self.due.get(self._queue[0][1]) != self._queue[0][0]:
+            heapq.heappop(self._queue)
+        return self._queue[0] if self._queue else None
 
     def _waiting_slots(self) -> list[float]:
-        in_flight = self._stream.in_flight if self._stream else set()
-        waiting = [at for pk, at in self.due.items() if pk not in in_flight]
-        return [min(waiting)] if waiting else []
+        soonest = self._next_due()
+        return [soonest[0]] if soonest else []
 
     def _feed(self, now: float) -> None:
         stream = self._stream
-        in_flight = stream.in_flight
-        due = sorted((at, pk) for pk, at in self.due.items() if at <= now and pk not in in_flight)
-        take = [pk for _at, pk in due[:stream.free]]
+        take: list[tuple[float, int]] = []
+        while len(take) < stream.free and (soonest := self._next_due()) is not None and soonest[0] <= now:
+            slot, pk = heapq.heappop(self._queue)
+            # The next slot one interval on; a monitor running late skips a missed slot
+            # rather than checking twice in a row (also when this one is still in flight).
+            self._plan(pk, next_slot(pk, self.interval, max(slot + self.interval / 2, now)))
+            if pk not in stream.in_flight:
+                take.append((slot, pk))
         if not take:
             return
-        registries = Registry.objects.in_bulk(take)
-        for pk in take:
+        registries = Registry.objects.in_bulk([pk for _slot, pk in take])
+        for slot, pk in take:
             registry = registries.get(pk)
-            slot = self.due[pk]
             if registry is None:  # deleted since the last refresh
-                del self.due[pk]
+                self.due.pop(pk, None)
                 continue
-            # The next slot one interval on; a monitor running late skips a missed slot
-            # rather than checking twice in a row.
-            self.due[pk] = next_slot(pk, self.interval, max(slot + self.interval / 2, now))
             lag = max(0.0, now - slot)
-            self.lags.append(lag)
+            self.lags.append((now, lag))
             self._period["lag"] = max(self._period["lag"], lag)
             stream.submit(registry)
 
