@@ -17,7 +17,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 
 from endpoints import audit, secrets
-from endpoints.forms import RegistryForm
 from endpoints.models import ProxyCacheProject, Registry, ReplicationRule
 from endpoints.probe.engine import run_check
 from endpoints.probe.errors import LocalResourceError
@@ -45,18 +44,6 @@ def invalid_verdict(message: str,
 def undecryptable_verdict() -> Verdict:
     return invalid_verdict(secrets.UNDECRYPTABLE_MESSAGE,
                            "Enter the Access Secret again on the endpoint's Edit page, or clear it.")
-
-
-def test_form_connection(form: RegistryForm) -> Verdict:
-    """Test what the form says now (test_endpoint on the form's values)."""
-    withheld = form.withheld_because
-    if withheld is not None and form.chosen_provider.empty_credentials_use_server_identity:
-        return withheld_identity_verdict(withheld)  # before decrypting anything
-    try:
-        target = form.connection_target()
-    except secrets.SecretDecryptionError:
-        return undecryptable_verdict()
-    return test_endpoint(target, withheld)
 
 
 def withheld_identity_verdict(withheld: SecretReentry) -> Verdict:
@@ -317,32 +304,26 @@ def store_scheduled(results: list[tuple[Registry, Verdict]]) -> None:
     Registry.record_verdicts(results, checked_by=None)
 
 
-def sign_verdict(verdict: Verdict, form: RegistryForm) -> str:
-    """The failed test's result, signed together with what was tested."""
+def sign_verdict(verdict: Verdict, tested: str) -> str:
+    """The failed test's result, signed together with a digest of what was tested (the
+    form's connection_fingerprint), for a "Save anyway" that must not test again."""
     return signing.dumps(
         {"category": verdict.category, "summary": verdict.summary, "reason": verdict.reason,
-         "ms": verdict.elapsed_ms, "tested": form.connection_fingerprint()},
+         "ms": verdict.elapsed_ms, "tested": tested},
         salt=VERDICT_SALT,
     )
 
 
-def unsign_verdict(token: str, form: RegistryForm) -> Verdict | None:
-    """The signed result, only if it is recent and about what the form says now."""
+def unsign_verdict(token: str, tested: str) -> Verdict | None:
+    """The signed result, only if it is recent and about what is to be saved now."""
     try:
         data = signing.loads(token, salt=VERDICT_SALT, max_age=3600)
     except signing.BadSignature:
         return None
-    if data.get("tested") != form.connection_fingerprint():
+    if data.get("tested") != tested:
         return None
     return Verdict(ok=False, category=data["category"], summary=data["summary"],
                    elapsed_ms=data["ms"], reason=data.get("reason", ""))
-
-
-def save_registry(form: RegistryForm, user, verdict: Verdict | None) -> Registry:
-    """Save the form (save_endpoint on the form's values)."""
-    changed = form.changed_field_labels()
-    registry = form.save(commit=False)  # sets or clears the secret the form was given
-    return save_endpoint(registry, user, changed, verdict)
 
 
 def save_endpoint(registry: Registry, user, changed_labels: list[str], verdict: Verdict | None, *,

@@ -309,13 +309,13 @@ def test_an_edit_does_not_write_back_what_changed_meanwhile(owner_client, make_r
 def test_a_name_taken_during_the_save_is_an_error_not_a_500(owner_client, monkeypatch):
     from endpoints import services
 
-    save = services.save_registry
+    save = services.save_endpoint
 
-    def someone_else_first(form, user, verdict):
+    def someone_else_first(registry, user, changed, verdict):
         Registry.objects.create(name="mirror", provider="docker-registry", url="https://x.example.com")
-        return save(form, user, verdict)
+        return save(registry, user, changed, verdict)
 
-    monkeypatch.setattr(services, "save_registry", someone_else_first)
+    monkeypatch.setattr(services, "save_endpoint", someone_else_first)
     response = owner_client.post("/registries/new/", form_data(verdict="", action="save_anyway"))
     # the save-time test fails first (port 9); Save anyway with its signed verdict:
     verdict = re.search(r'name="verdict" value="([^"]+)"', response.content.decode()).group(1)
@@ -421,16 +421,16 @@ def test_a_create_that_loses_the_race_to_its_own_double_click_succeeds(
     from endpoints.forms import RegistryForm
 
     data = form_data(url=recording_registry.url, access_id="ci", access_secret="ci-pass")
-    save = services.save_registry
+    save = services.save_endpoint
 
-    def first_click_commits_first(form, user, verdict):
-        monkeypatch.setattr(services, "save_registry", save)
+    def first_click_commits_first(registry, user, changed, verdict):
+        monkeypatch.setattr(services, "save_endpoint", save)
         first = RegistryForm(data, instance=Registry())
         assert first.validate_for_save()
-        save(first, owner, verdict)
-        return save(form, user, verdict)
+        save(first.save(commit=False), owner, first.changed_field_labels(), verdict)
+        return save(registry, user, changed, verdict)
 
-    monkeypatch.setattr(services, "save_registry", first_click_commits_first)
+    monkeypatch.setattr(services, "save_endpoint", first_click_commits_first)
     response = owner_client.post("/registries/new/", data, follow=True)
     assert "Created endpoint successfully." in response.content.decode()
     assert Registry.objects.count() == 1

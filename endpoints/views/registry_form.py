@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
-from endpoints import audit, names, services, throttle
+from endpoints import audit, names, secrets, services, throttle
 from endpoints.forms import RegistryForm
 from endpoints.models import ConnectionAttempt, Registry
 from endpoints.probe.errors import LocalResourceError
@@ -133,7 +133,7 @@ def _registry_form(request: HttpRequest, registry: Registry) -> HttpResponse:
         return redirect(list_url(request))
     verdict: Verdict | None = None
     if form.needs_connection_test():
-        signed = services.unsign_verdict(request.POST.get("verdict", ""), form)
+        signed = services.unsign_verdict(request.POST.get("verdict", ""), form.connection_fingerprint())
         if action == "save_anyway" and signed is not None:
             verdict = signed
         else:
@@ -143,10 +143,11 @@ def _registry_form(request: HttpRequest, registry: Registry) -> HttpResponse:
                 return _refused(request, refusal, form, registry)
             if not verdict.ok:
                 return _render_form(request, form, registry, status=200, verdict=verdict,
-                                    save_anyway=services.sign_verdict(verdict, form))
+                                    save_anyway=services.sign_verdict(verdict, form.connection_fingerprint()))
     created = registry.pk is None
     try:
-        registry = services.save_registry(form, request.user, verdict)
+        registry = services.save_endpoint(form.save(commit=False), request.user,
+                                          form.changed_field_labels(), verdict)
     except IntegrityError:  # the name was taken while the save-time test ran
         form.add_error("name", f"An endpoint named “{form.cleaned_data['name']}” already exists "
                                "(names are not case-sensitive).")
@@ -175,6 +176,16 @@ def switch_provider_initial(data) -> dict:
     return initial
 
 
+def _form_test(form: RegistryForm) -> Verdict:
+    """What the form says now, tested: the typed secret, else the stored one where the
+    rules allow it (form.withheld_because says why not)."""
+    try:
+        target = form.connection_target()
+    except secrets.SecretDecryptionError:
+        return services.undecryptable_verdict()
+    return services.test_endpoint(target, form.withheld_because)
+
+
 def _tested(request: HttpRequest, form: RegistryForm, registry: Registry) -> Verdict:
     """The form's connection test, within the user's limits and recorded (may raise
     throttle.Throttled)."""
@@ -183,7 +194,7 @@ def _tested(request: HttpRequest, form: RegistryForm, registry: Registry) -> Ver
         provider=form.chosen_provider.key, registry=registry if registry.pk else None,
     ) as attempt:
         try:
-            verdict = services.test_form_connection(form)
+            verdict = _form_test(form)
         except LocalResourceError:
             attempt.outcome = "server busy"
             raise throttle.Throttled(SERVER_SHORT_MESSAGE, 10, status=503) from None

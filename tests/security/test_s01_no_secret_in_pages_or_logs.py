@@ -85,7 +85,7 @@ def test_a_server_error_page_shows_no_canary(superuser_client, seeded, monkeypat
     def explode(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(views.services, "test_form_connection", explode)
+    monkeypatch.setattr(views.services, "test_endpoint", explode)
     client = Client(raise_request_exception=False)
     client.force_login(User.objects.get(username="root"))
     response = client.post("/registries/test/", {

@@ -85,7 +85,7 @@ def assert_technical_page_without(response, *secrets: str) -> str:
 ])
 def test_a_crash_inside_a_page_view_shows_no_typed_secret(debug_client, monkeypatch, caplog,
                                                          url, data, secret):
-    monkeypatch.setattr(services, "test_form_connection", boom)
+    monkeypatch.setattr(services, "test_endpoint", boom)
 
     response = debug_client.post(url, data)
 
