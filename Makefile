@@ -7,7 +7,7 @@
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
-run:  ## set up .venv and .env, migrate, create the admin on first run, serve http://127.0.0.1:8000/
+run:  ## set up .venv and .env, migrate, create the admin on first run, start the health monitor, serve http://127.0.0.1:8000/
 	@scripts/run.sh
 
 password:  ## set a new random password for the admin account and print it once
