@@ -96,6 +96,8 @@ class Registry(models.Model):
     secret_updated_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = RegistryQuerySet.as_manager()
+    # Columns holding endpoints.secrets envelopes: rotate_secret_keys re-encrypts them.
+    ENCRYPTED_FIELDS = ("access_secret_encrypted",)
 
     class Meta:
         verbose_name = "registry endpoint"

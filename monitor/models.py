@@ -113,6 +113,8 @@ class NotificationChannel(models.Model):
     secret_updated_at = models.DateTimeField(null=True, blank=True, editable=False)
     recipients = models.TextField(blank=True, help_text="E-mail addresses, one per line or comma-separated.")
     created_at = models.DateTimeField(auto_now_add=True)
+    # Columns holding endpoints.secrets envelopes: rotate_secret_keys re-encrypts them.
+    ENCRYPTED_FIELDS = ("secret_encrypted",)
 
     class Meta:
         ordering = ["name"]

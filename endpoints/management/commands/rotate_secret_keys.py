@@ -2,23 +2,33 @@
 
 Output is one summary line, `rotated=N skipped=M failed=K` (or `verified=N failed=K` with
 --verify); rows that cannot be decrypted are listed by id and name, never by value.
+
+Every column encrypted with endpoints.secrets is covered: a model lists its own in
+`ENCRYPTED_FIELDS` (Registry's access secret; another app's, such as the monitor's
+webhook signing secrets), so this command needs to import none of them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
+from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Model, Q
 
 from endpoints import secrets
-from endpoints.models import Registry
 
 
 def batched(items: list[int], size: int) -> Iterator[list[int]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def encrypted_columns() -> list[tuple[type[Model], str]]:
+    """(model, field) for every column holding secrets' envelopes, in a stable order."""
+    return [(model, field) for model in sorted(apps.get_models(), key=lambda m: m._meta.label)
+            for field in getattr(model, "ENCRYPTED_FIELDS", ())]
 
 
 class Command(BaseCommand):
@@ -50,39 +60,42 @@ class Command(BaseCommand):
         else:
             self.rotate(primary, batch_size, dry_run)
 
-    def report_failure(self, pk: int, name: str, exc: secrets.SecretDecryptionError) -> None:
-        self.stderr.write(f"cannot decrypt registry id={pk} name={name!r}: {exc}")
+    def report_failure(self, model: type[Model], pk: int, name: str,
+                       exc: secrets.SecretDecryptionError) -> None:
+        what = "registry" if model._meta.label == "endpoints.Registry" else model._meta.verbose_name
+        self.stderr.write(f"cannot decrypt {what} id={pk} name={name!r}: {exc}")
 
     def rotate(self, primary: str, batch_size: int, dry_run: bool) -> None:
-        on_primary = Q(access_secret_encrypted="") | Q(
-            access_secret_encrypted__startswith=f"{secrets.ENVELOPE_VERSION}:{primary}:"
-        )
-        skipped = Registry.objects.filter(on_primary).count()
-        pending = list(Registry.objects.exclude(on_primary).order_by("pk").values_list("pk", flat=True))
+        rotated = skipped = failed = pending_total = 0
+        for model, column in encrypted_columns():
+            on_primary = Q(**{column: ""}) | Q(
+                **{f"{column}__startswith": f"{secrets.ENVELOPE_VERSION}:{primary}:"})
+            skipped += model.objects.filter(on_primary).count()
+            pending = list(model.objects.exclude(on_primary).order_by("pk").values_list("pk", flat=True))
+            pending_total += len(pending)
+            for chunk in batched(pending, batch_size):
+                with transaction.atomic():
+                    rows = model.objects.filter(pk__in=chunk)
+                    if not dry_run:
+                        rows = rows.select_for_update()
+                    changed = []
+                    for pk, name, envelope in rows.values_list("pk", "name", column):
+                        if not envelope or not secrets.needs_rotation(envelope):
+                            skipped += 1  # edited (or cleared) since the ids were read
+                            continue
+                        try:
+                            changed.append(model(pk=pk, **{column: secrets.rotate(envelope)}))
+                        except secrets.SecretDecryptionError as exc:
+                            failed += 1
+                            self.report_failure(model, pk, name, exc)
+                    if not dry_run:
+                        model.objects.bulk_update(changed, [column])
+                    rotated += len(changed)
         if dry_run:
             self.stdout.write(
-                f"Dry run: {len(pending)} stored secrets are not on the primary key "
+                f"Dry run: {pending_total} stored secrets are not on the primary key "
                 f"'{primary}'; nothing is written."
             )
-        rotated = failed = 0
-        for chunk in batched(pending, batch_size):
-            with transaction.atomic():
-                rows = Registry.objects.filter(pk__in=chunk)
-                if not dry_run:
-                    rows = rows.select_for_update()
-                changed = []
-                for pk, name, envelope in rows.values_list("pk", "name", "access_secret_encrypted"):
-                    if not envelope or not secrets.needs_rotation(envelope):
-                        skipped += 1  # edited (or cleared) since the ids were read
-                        continue
-                    try:
-                        changed.append(Registry(pk=pk, access_secret_encrypted=secrets.rotate(envelope)))
-                    except secrets.SecretDecryptionError as exc:
-                        failed += 1
-                        self.report_failure(pk, name, exc)
-                if not dry_run:
-                    Registry.objects.bulk_update(changed, ["access_secret_encrypted"])
-                rotated += len(changed)
         self.stdout.write(f"rotated={rotated} skipped={skipped} failed={failed}")
         if failed:
             raise CommandError(
@@ -92,19 +105,20 @@ class Command(BaseCommand):
 
     def verify(self, batch_size: int) -> None:
         verified = failed = 0
-        rows = (
-            Registry.objects.exclude(access_secret_encrypted="")
-            .order_by("pk")
-            .values_list("pk", "name", "access_secret_encrypted")
-        )
-        for pk, name, envelope in rows.iterator(chunk_size=batch_size):
-            try:
-                secrets.decrypt(envelope)
-            except secrets.SecretDecryptionError as exc:
-                failed += 1
-                self.report_failure(pk, name, exc)
-                continue
-            verified += 1
+        for model, column in encrypted_columns():
+            rows = (
+                model.objects.exclude(**{column: ""})
+                .order_by("pk")
+                .values_list("pk", "name", column)
+            )
+            for pk, name, envelope in rows.iterator(chunk_size=batch_size):
+                try:
+                    secrets.decrypt(envelope)
+                except secrets.SecretDecryptionError as exc:
+                    failed += 1
+                    self.report_failure(model, pk, name, exc)
+                    continue
+                verified += 1
         self.stdout.write(f"verified={verified} failed={failed}")
         if failed:
             raise CommandError(f"{failed} stored secrets cannot be decrypted with the configured keys.")
