@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from monitor import channels
@@ -98,9 +98,13 @@ class Sender:
             record_attempt(delivery, outcome)
 
     def close(self) -> None:
-        """Wait for what is being sent (each ends within its deadline) and record it."""
+        """Wait for what is being sent (each ends within its deadline) and record it; what
+        cannot be recorded stays claimed and is sent again once its claim runs out."""
         self._executor.shutdown(wait=True)
-        self.record_finished()
+        try:
+            self.record_finished()
+        except DatabaseError as exc:
+            logger.error("database error (%s): deliveries sent but not recorded", type(exc).__name__)
 
 
 def record_attempt(delivery: Delivery, outcome: Outcome, *, retry: bool = True) -> None:

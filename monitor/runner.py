@@ -17,7 +17,6 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
 
 from django.conf import settings
 from django.db import DatabaseError, close_old_connections, connection, transaction
@@ -95,7 +94,7 @@ class Monitor:
     def holding(self) -> bool:
         return self._holding
 
-    def run(self, on_ready: Callable[[], None] | None = None) -> None:
+    def run(self) -> None:
         next_lease = next_refresh = 0.0
         try:
             while not self._stopping.is_set():
@@ -104,9 +103,6 @@ class Monitor:
                     if now >= next_lease:
                         self._renew()
                         next_lease = now + self.lease.ttl / 3
-                        if on_ready is not None:
-                            on_ready()
-                            on_ready = None
                     if not self._holding:
                         self._stopping.wait(min(TICK_MAX, max(0.05, next_lease - time.time())))
                         continue
@@ -159,15 +155,25 @@ class Monitor:
                 count = len(stream.in_flight)
                 logger.info("finishing %d check%s in flight", count, "" if count == 1 else "s")
             while stream.in_flight:
-                self._store(stream.collect(TICK_MAX))
+                self._store_or_log(stream.collect(TICK_MAX))
             stream.close()
         sender, self._sender = self._sender, None
         if sender is not None:
             sender.close()
         if self._holding and release:
-            self.lease.release()
-            logger.info("stopped; the lease is released")
+            try:
+                self.lease.release()
+                logger.info("stopped; the lease is released")
+            except DatabaseError:
+                logger.warning("stopped; the lease could not be released: it runs out by itself")
         self._holding = False
+
+    def _store_or_log(self, results: list[tuple[Registry, Verdict | None]]) -> None:
+        """On the way out the database may be the reason: say what was lost, do not crash."""
+        try:
+            self._store(results)
+        except DatabaseError as exc:
+            logger.error("database error (%s): %d results not stored", type(exc).__name__, len(results))
 
     # --- the schedule ---
 
