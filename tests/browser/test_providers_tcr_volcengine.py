@@ -34,7 +34,8 @@ class Case:
 CASES = [
     Case("tencent-tcr", "Tencent TCR", "https://acme.tencentcloudcr.com",
          "AKIDz8krbsJ5yKBZQpn74WFkmLPx3BROWSER", "Gu5t9xGARNpq86cd98joQYCN3browser",
-         "Gu5t9xGARNpq86cd98joQYCN3browseX", "acme.tencentcloudcr.com", "https://<instance name>.tencentcloudcr.com",
+         "Gu5t9xGARNpq86cd98joQYCN3browseX", "acme.tencentcloudcr.com",
+         "https://<instance name>.tencentcloudcr.com",
          ("SecretId", "AKID", "SecretKey", "tcr:CreateInstanceToken")),
     Case("volcengine-cr", "VolcEngine CR", "https://acme-cn-beijing.cr.volces.com",
          "AKLTYnJvd3NlclRlc3RIYXJib3JyZWcwMDAwMDAwMDAwMDE", "YnJvd3NlclNlY3JldEhhcmJvcnJlZw==",
