@@ -98,7 +98,8 @@ class RegistryForm(forms.ModelForm):
         model = Registry
         fields = [
             "provider", "name", "description", "url", "access_id", "access_secret",
-            "clear_secret", "verify_remote_cert", "ca_certificate", "pending_secret",
+            "clear_secret", "verify_remote_cert", "ca_certificate", "credential_expires_on",
+            "pending_secret",
         ]
         labels = {
             "name": "Name",
@@ -107,6 +108,7 @@ class RegistryForm(forms.ModelForm):
             "access_id": "Access ID",
             "verify_remote_cert": "Verify Remote Cert",
             "ca_certificate": "CA Certificate",
+            "credential_expires_on": "Credential expires on",
         }
         help_texts = {
             "verify_remote_cert": (
@@ -126,6 +128,9 @@ class RegistryForm(forms.ModelForm):
                 ),
             },
             "url": {"required": "Endpoint URL is required."},
+            "credential_expires_on": {
+                "invalid": "Enter the date the secret expires as YYYY-MM-DD, for example 2027-03-31.",
+            },
         }
         widgets = {
             "description": forms.Textarea(attrs={"rows": 2}),
@@ -133,6 +138,7 @@ class RegistryForm(forms.ModelForm):
                 attrs={"rows": 4, "placeholder": "-----BEGIN CERTIFICATE-----\n…\n-----END CERTIFICATE-----"}
             ),
             "access_id": forms.TextInput(attrs={"autocomplete": "off"}),
+            "credential_expires_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "url": forms.TextInput(attrs={"autocomplete": "off", "list": "url-suggestions"}),
         }
 
@@ -402,6 +408,7 @@ class RegistryForm(forms.ModelForm):
             and registry.description == data.get("description")
             and registry.verify_remote_cert == data.get("verify_remote_cert")
             and registry.ca_certificate == data.get("ca_certificate")
+            and registry.credential_expires_on == data.get("credential_expires_on")
         )
         if not same_fields:
             return False

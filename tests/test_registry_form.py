@@ -29,7 +29,7 @@ def test_it_shows_the_exact_labels_in_order_and_the_buttons(owner_client):
     assert "New Registry Endpoint" in html
     assert labels(html) == [
         "Provider", "Name", "Description", "Endpoint URL", "Access ID", "Access Secret",
-        "Verify Remote Cert", "CA Certificate",
+        "Verify Remote Cert", "CA Certificate", "Credential expires on",
     ]
     for button in (">Test Connection</button>", ">Cancel</a>", ">OK</button>"):
         assert button in html
@@ -566,3 +566,52 @@ def test_saved_as_unhealthy_says_what_to_do(owner_client):
 
     warning = re.search(r"“down” was saved as Unhealthy: ([^<]*)", saved.content.decode()).group(1)
     assert "127.0.0.1:9" in warning and "Check" in warning  # the failure and the hint, not only the summary
+
+
+def test_the_credential_date_is_set_on_the_edit_page_without_a_test(
+    owner_client, make_registry, recording_registry
+):
+    registry = make_registry(url=recording_registry.url, access_id="ci", secret="ci-pass")
+    response = owner_client.post(f"/registries/{registry.pk}/edit/", form_data(
+        url=recording_registry.url, access_id="ci", credential_expires_on="2027-03-31",
+    ), follow=True)
+    assert "Updated endpoint successfully." in response.content.decode()
+    registry.refresh_from_db()
+    assert str(registry.credential_expires_on) == "2027-03-31"
+    assert registry.decrypt_secret() == "ci-pass"
+    assert recording_registry.requests == []  # a date is not a connection setting
+    entry = LogEntry.objects.filter(object_id=str(registry.pk), action_flag=CHANGE).latest("action_time")
+    assert "Credential expires on" in entry.get_change_message()
+
+    html = owner_client.get(f"/registries/{registry.pk}/edit/").content.decode()
+    assert re.search(r'<input type="date" name="credential_expires_on" value="2027-03-31"', html)
+
+
+def test_a_new_secret_clears_the_old_date_unless_a_new_one_is_typed(
+    owner_client, make_registry, recording_registry
+):
+    registry = make_registry(url=recording_registry.url, access_id="ci", secret="old-pass")
+    Registry.objects.filter(pk=registry.pk).update(credential_expires_on="2027-01-01")
+    owner_client.post(f"/registries/{registry.pk}/edit/", form_data(
+        url=recording_registry.url, access_id="ci", access_secret="ci-pass",
+        credential_expires_on="2027-01-01",
+    ))
+    registry.refresh_from_db()
+    assert registry.decrypt_secret() == "ci-pass" and registry.credential_expires_on is None
+
+    owner_client.post(f"/registries/{registry.pk}/edit/", form_data(
+        url=recording_registry.url, access_id="ci", access_secret="ci-pass",
+        credential_expires_on="2027-06-30",
+    ))
+    registry.refresh_from_db()
+    assert str(registry.credential_expires_on) == "2027-06-30"
+
+
+def test_a_mistyped_credential_date_says_how_to_write_it_and_keeps_the_rest(owner_client, make_registry):
+    registry = make_registry(name="mirror", description="kept")
+    response = owner_client.post(f"/registries/{registry.pk}/edit/", form_data(
+        url=registry.url, description="typed", credential_expires_on="31/03/2027"))
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "Enter the date the secret expires as YYYY-MM-DD" in html
+    assert "typed" in html
