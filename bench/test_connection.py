@@ -529,7 +529,10 @@ def main() -> None:
 
     from endpoints.forms import RegistryForm
     from endpoints.models import Registry
-    from endpoints.probe.engine import run_check
+    try:  # the engine takes its provider from the caller
+        from endpoints.providers import run_check
+    except ImportError:  # a side from before that change
+        from endpoints.probe.engine import run_check
     from endpoints.probe.target import Target
 
     before_root = _common.prepare_tree(args.before) if args.before else None

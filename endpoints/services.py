@@ -18,11 +18,10 @@ from django.db.models import ProtectedError
 
 from endpoints import audit, secrets
 from endpoints.models import ProxyCacheProject, Registry, ReplicationRule
-from endpoints.probe.engine import run_check
 from endpoints.probe.errors import LocalResourceError
 from endpoints.probe.result import Category, StepResult, Verdict
 from endpoints.probe.target import Target
-from endpoints.providers import get_provider
+from endpoints.providers import get_provider, run_check
 from endpoints.validation import SecretReentry
 
 VERDICT_SALT = "endpoints.save-anyway-verdict"

@@ -2,8 +2,8 @@
 
 import pytest
 
-from endpoints.probe.engine import run_check
 from endpoints.probe.target import Target
+from endpoints.providers import run_check
 from tests.fixtures.emulators import Reply
 
 

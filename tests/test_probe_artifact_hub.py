@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from endpoints.probe.engine import run_check
 from endpoints.probe.target import Target
+from endpoints.providers import run_check
 from tests.fixtures import artifact_hub_emulator
 from tests.fixtures.artifact_hub_emulator import ArtifactHub
 from tests.fixtures.emulators import Reply

@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from endpoints.probe.engine import run_check
 from endpoints.probe.target import Target
+from endpoints.providers import run_check
 from tests.fixtures import gcr_emulator
 from tests.fixtures.gcr_emulator import GoogleRegistries, service_account_key
 from tests.fixtures.probing import failed_step, shown

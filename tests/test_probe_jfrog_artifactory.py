@@ -7,8 +7,8 @@ import base64
 
 import pytest
 
-from endpoints.probe.engine import run_check
 from endpoints.probe.target import Target
+from endpoints.providers import run_check
 from tests.fixtures import artifactory_emulator
 from tests.fixtures.artifactory_emulator import Artifactory
 from tests.fixtures.probing import failed_step, shown, step_named

@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from endpoints.probe.engine import run_check
 from endpoints.probe.target import Target
+from endpoints.providers import run_check
 from tests.fixtures import quay_emulator
 from tests.fixtures.probing import failed_step, shown, step_named
 from tests.fixtures.quay_emulator import Quay

@@ -1,7 +1,9 @@
 """The Test Connection engine: named steps, stop at the first failure, one verdict.
 
-The same engine serves the form's Test Connection, Check now, the admin action, the CLI
-and `check_registries`.
+The same engine serves the form's Test Connection, Check now, the admin action, the CLI,
+`check_registries`, the API and the monitor. It knows nothing of the providers: the caller
+hands it the provider (endpoints.providers.run_check resolves one by its key), and each
+provider module uses the engine's Probe and steps. The arrows point one way.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Protocol
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -25,9 +28,18 @@ from endpoints.validation import (
     validate_ca_certificate,
 )
 
-__all__ = ["Probe", "StepFailed", "check_input", "run_check"]
+__all__ = ["Probe", "ProviderRules", "StepFailed", "check_input", "run_check"]
 
 logger = logging.getLogger(__name__)
+
+
+class ProviderRules(Protocol):
+    """What the engine needs of a provider (endpoints.providers.base.Provider is one)."""
+
+    def clean(self, url: str, access_id: str, access_secret: str,
+              secret_given: bool) -> dict[str, list[str]]: ...
+
+    def check(self, probe: Probe, target: Target) -> None: ...
 
 
 class StepRecorder:
@@ -172,14 +184,10 @@ class Probe:
                        reason, self.facts)
 
 
-def check_input(target: Target) -> list[str]:
-    """The provider's input rules (no network). Returns the messages, empty when fine."""
-    # Imported here: provider modules import this one (StepFailed, Probe) at load time.
-    from endpoints.providers import UnknownProvider, get_provider
-
-    try:
-        provider = get_provider(target.provider)
-    except UnknownProvider:
+def check_input(target: Target, provider: ProviderRules | None) -> list[str]:
+    """`provider`'s input rules for `target` (no network); None is an unknown provider.
+    Returns the messages, empty when fine."""
+    if provider is None:
         return [f"Unknown provider “{target.provider}”."]
     try:
         url = read_endpoint_url(target.url).url
@@ -196,21 +204,21 @@ def check_input(target: Target) -> list[str]:
     return problems
 
 
-def run_check(target: Target, deadline_s: float | None = None) -> Verdict:
-    """Run every step for `target` and return the verdict. Never raises for remote faults."""
+def run_check(target: Target, provider: ProviderRules | None,
+              deadline_s: float | None = None) -> Verdict:
+    """Run every step of `provider`'s check for `target` and return the verdict (the caller
+    resolves the provider: endpoints.providers.run_check). Never raises for remote faults."""
     probe = Probe(target, deadline_s)
     try:
-        return _run(probe, target)
+        return _run(probe, target, provider)
     finally:
         probe.close()
 
 
-def _run(probe: Probe, target: Target) -> Verdict:
-    from endpoints.providers import get_provider
-
+def _run(probe: Probe, target: Target, provider: ProviderRules | None) -> Verdict:
     try:
         with probe.step("Check input") as step:
-            problems = check_input(target)
+            problems = check_input(target, provider)
             if problems:
                 raise StepFailed(
                     Category.INVALID, " ".join(problems), "Correct the endpoint's settings and test again."
@@ -226,7 +234,7 @@ def _run(probe: Probe, target: Target) -> Verdict:
             ca_certificate=target.ca_certificate,
         )
         probe.target = normalized  # hosts are compared as connected (an IDN name in punycode)
-        get_provider(target.provider).check(probe, normalized)
+        provider.check(probe, normalized)
     except StepFailed as failure:
         return probe.verdict(failure)
     except OutboundError as exc:  # a request made outside any step

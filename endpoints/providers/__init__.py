@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from django.conf import settings
 
+from endpoints.probe import engine
+from endpoints.probe.result import Verdict
+from endpoints.probe.target import Target
 from endpoints.providers.ali_acr import AliAcr
 from endpoints.providers.artifact_hub import ArtifactHub
 from endpoints.providers.aws_ecr import AwsEcr
@@ -54,6 +57,17 @@ def get_provider(key: str) -> Provider:
         return PROVIDERS[key]
     except KeyError:
         raise UnknownProvider(key) from None
+
+
+def run_check(target: Target, deadline_s: float | None = None) -> Verdict:
+    """Check `target` with its provider's steps (an unknown provider is an input error).
+    Never raises for remote faults."""
+    return engine.run_check(target, PROVIDERS.get(target.provider), deadline_s)
+
+
+def check_input(target: Target) -> list[str]:
+    """`target`'s provider input rules (no network); the messages, empty when fine."""
+    return engine.check_input(target, PROVIDERS.get(target.provider))
 
 
 def provider_choices() -> list[tuple[str, str]]:

@@ -16,9 +16,10 @@ from urllib.parse import quote
 
 import pytest
 
-from endpoints.probe.engine import Probe, run_check
+from endpoints.probe.engine import Probe
 from endpoints.probe.http import OutboundClient, Response
 from endpoints.probe.target import Target
+from endpoints.providers import run_check
 from tests.fixtures.artifact_hub_emulator import HOST as ARTIFACT_HUB_HOST
 from tests.fixtures.artifact_hub_emulator import ArtifactHub
 from tests.fixtures.docker_hub_emulator import HOSTS as DOCKER_HUB_HOSTS

@@ -15,10 +15,9 @@ from django.urls import reverse
 
 from endpoints.forms_admin import RegistryAdminForm
 from endpoints.models import Registry
-from endpoints.probe.engine import run_check
 from endpoints.probe.http import Response
 from endpoints.probe.target import Target
-from endpoints.providers import get_provider
+from endpoints.providers import get_provider, run_check
 from endpoints.providers.ali_acr_api import parse_service
 from endpoints.providers.aws_ecr import url_error
 from endpoints.providers.ecr_token import error_of

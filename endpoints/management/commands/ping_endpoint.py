@@ -11,11 +11,10 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand
 
-from endpoints.probe.engine import run_check
 from endpoints.probe.errors import LocalResourceError
 from endpoints.probe.result import Verdict
 from endpoints.probe.target import Target
-from endpoints.providers import PROVIDERS
+from endpoints.providers import PROVIDERS, run_check
 
 
 class Command(BaseCommand):
