@@ -173,10 +173,7 @@ class RegistryAdmin(admin.ModelAdmin):
         changes, run here after the save and reported; the admin is the operator's tool,
         so a failure does not refuse the save (the pages offer "Save anyway" instead)."""
         try:
-            with throttle.connection_slot(request.user, ConnectionAttempt.Kind.TEST, url=registry.url,
-                                          provider=registry.provider, registry=registry) as attempt:
-                verdict = services.check_registry(registry, request.user)
-                attempt.outcome = verdict.category if verdict else "not checked"
+            ((_, verdict),) = services.check_now([registry], request.user, ConnectionAttempt.Kind.TEST)
         except throttle.Throttled as refusal:
             verdict, untested = None, refusal.message
         else:
@@ -212,11 +209,7 @@ class RegistryAdmin(admin.ModelAdmin):
 
         registries = list(queryset.order_by("name"))
         try:
-            with throttle.connection_slot(request.user, ConnectionAttempt.Kind.CHECK,
-                                          endpoints=len(registries)) as attempt:
-                checked = services.check_registries(registries, request.user, on_result=report,
-                                                    shared=True)
-                attempt.outcome = "bulk"
+            checked = services.check_now(registries, request.user, on_result=report)
         except throttle.Throttled as refusal:
             self.message_user(request, refusal.message, messages.ERROR)
             return

@@ -16,8 +16,8 @@ from django.core import signing
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 
-from endpoints import audit, secrets
-from endpoints.models import ProxyCacheProject, Registry, ReplicationRule
+from endpoints import audit, secrets, throttle
+from endpoints.models import ConnectionAttempt, ProxyCacheProject, Registry, ReplicationRule
 from endpoints.probe.errors import LocalResourceError
 from endpoints.probe.result import Category, StepResult, Verdict
 from endpoints.probe.target import Target
@@ -78,6 +78,24 @@ def check_registry(registry: Registry, user=None) -> Verdict | None:
     """Check a saved endpoint from a page and store the outcome (also on failure); None
     when the process's check pool stayed busy too long to start it."""
     return check_registries([registry], user, shared=True)[0][1]
+
+
+def check_now(registries: list[Registry], user, kind: str = ConnectionAttempt.Kind.CHECK,
+              on_result: Callable[[Registry, Verdict], None] | None = None,
+              ) -> list[tuple[Registry, Verdict | None]]:
+    """Check now (one endpoint or a bulk action, from the pages or the admin): counted
+    against the user's limits (S25: raises throttle.Throttled past them), run on the shared
+    pool and stored; a None verdict was not checked (the pool stayed busy)."""
+    if len(registries) == 1:
+        (registry,) = registries
+        slot = {"url": registry.url, "provider": registry.provider, "registry": registry}
+    else:
+        slot = {"endpoints": len(registries)}
+    with throttle.connection_slot(user, kind, **slot) as attempt:
+        checked = check_registries(registries, user, on_result=on_result, shared=True)
+        verdict = checked[0][1] if len(checked) == 1 else None
+        attempt.outcome = "bulk" if len(checked) != 1 else verdict.category if verdict else "not checked"
+    return checked
 
 
 POOL_BUSY_MESSAGE = ("Not checked: this server's checks were all busy for too long (CHECK_NOW_POOL, "

@@ -18,6 +18,7 @@ from typing import Any
 from endpoints.probe.engine import Probe
 from endpoints.probe.errors import OutboundError, StepFailed
 from endpoints.probe.result import Category
+from endpoints.providers import cloud_api
 from endpoints.providers.tc3_signing import TCR_API_HOST, tc3_headers
 
 API_URL = f"https://{TCR_API_HOST}/"
@@ -142,22 +143,8 @@ def refusal(action: str, error: dict[str, Any], secret_id: str) -> StepFailed:
 def unreachable(probe: Probe, exc: OutboundError | StepFailed) -> StepFailed:
     """No answer from the API: the seam's detail, with a hint about the TCR API rather than
     Endpoint URL, also on the DNS / policy / TCP / TLS step that failed first."""
-    hint = (f"This server must reach {TCR_API_HOST} over HTTPS to exchange the API key for a registry "
-            "token: ask the operator of this server to check routes, firewalls, and HTTPS_PROXY, NO_PROXY "
-            "and ENDPOINT_CONNECT_TO (server settings).")
-    if exc.category == Category.BLOCKED:
-        hint = ("ENDPOINT_DENY_NETWORKS / ENDPOINT_ALLOW_NETWORKS (server settings) refuse the address of "
-                f"{TCR_API_HOST}: ask the operator of this server to allow it, or to check where "
-                "ENDPOINT_CONNECT_TO and DNS send it.")
-    elif exc.category == Category.TLS:
-        hint = (f"A TLS-intercepting proxy between this server and {TCR_API_HOST} needs its CA in this "
-                "endpoint's CA Certificate.")
-    elif exc.category == Category.TIMEOUT:
-        hint += " If Tencent Cloud is only slow from here, ask the operator to raise ENDPOINT_READ_TIMEOUT."
-    if isinstance(exc, StepFailed):
-        probe.revise(exc, hint=hint)
-    return StepFailed(exc.category, f"The TCR API at {TCR_API_HOST} is not reachable from here: "
-                      f"{exc.detail[:1].lower() + exc.detail[1:]}", hint)
+    return cloud_api.unreachable(probe, exc, api="The TCR API", host=TCR_API_HOST, cloud="Tencent Cloud",
+                                 purpose="exchange the API key for a registry token")
 
 
 def _when(epoch_ms: object) -> str:

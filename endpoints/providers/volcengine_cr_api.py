@@ -19,6 +19,7 @@ from endpoints.probe.engine import Probe
 from endpoints.probe.errors import OutboundError, StepFailed
 from endpoints.probe.http import Response
 from endpoints.probe.result import Category
+from endpoints.providers import cloud_api
 
 # Harbor's SDK, and volcenginesdk-core's default resolver, send cr calls in every ordinary
 # region to the global host; the signature names the instance's region.
@@ -125,22 +126,8 @@ def refusal(response: Response, error: dict, name: str, region: str, access_key_
 def unreachable(probe: Probe, exc: OutboundError | StepFailed) -> StepFailed:
     """No answer from the OpenAPI: the seam's detail, with a hint about the OpenAPI rather
     than Endpoint URL, also on the DNS / policy / TCP / TLS step that failed first."""
-    hint = (f"This server must reach {API_HOST} over HTTPS to exchange the access key for a registry "
-            "login: ask the operator of this server to check routes, firewalls, and HTTPS_PROXY, NO_PROXY "
-            "and ENDPOINT_CONNECT_TO (server settings).")
-    if exc.category == Category.BLOCKED:
-        hint = ("ENDPOINT_DENY_NETWORKS / ENDPOINT_ALLOW_NETWORKS (server settings) refuse the address of "
-                f"{API_HOST}: ask the operator of this server to allow it, or to check where "
-                "ENDPOINT_CONNECT_TO and DNS send it.")
-    elif exc.category == Category.TLS:
-        hint = (f"A TLS-intercepting proxy between this server and {API_HOST} needs its CA in this "
-                "endpoint's CA Certificate.")
-    elif exc.category == Category.TIMEOUT:
-        hint += " If VolcEngine is only slow from here, ask the operator to raise ENDPOINT_READ_TIMEOUT."
-    if isinstance(exc, StepFailed):
-        probe.revise(exc, hint=hint)
-    return StepFailed(exc.category, f"The VolcEngine OpenAPI at {API_HOST} is not reachable from here: "
-                      f"{exc.detail[:1].lower() + exc.detail[1:]}", hint)
+    return cloud_api.unreachable(probe, exc, api="The VolcEngine OpenAPI", host=API_HOST, cloud="VolcEngine",
+                                 purpose="exchange the access key for a registry login")
 
 
 def _when(value: object) -> str:

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from endpoints import audit, services, throttle
-from endpoints.models import ConnectionAttempt, HealthCheck, Registry
+from endpoints.models import HealthCheck, Registry
 from endpoints.providers import proxy_cache_provider_keys
 from endpoints.templatetags import endpoints_ui  # a module: it imports this package in turn
 from endpoints.validation import describe_certificates
@@ -162,10 +162,7 @@ def registry_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def registry_check(request: HttpRequest, pk: int) -> HttpResponse:
     registry = get_object_or_404(Registry, pk=pk)
     try:
-        with throttle.connection_slot(request.user, ConnectionAttempt.Kind.CHECK, url=registry.url,
-                                      provider=registry.provider, registry=registry) as attempt:
-            verdict = services.check_registry(registry, request.user)
-            attempt.outcome = verdict.category if verdict else "not checked"
+        ((_, verdict),) = services.check_now([registry], request.user)
     except throttle.Throttled as refusal:
         return throttled(request, refusal)
     if verdict is None:
@@ -233,10 +230,7 @@ def registry_bulk(request: HttpRequest) -> HttpResponse:
     if action == "check":
         require_permission(request, "endpoints.change_registry")
         try:
-            with throttle.connection_slot(request.user, ConnectionAttempt.Kind.CHECK,
-                                          endpoints=len(registries)) as attempt:
-                checked = services.check_registries(registries, request.user, shared=True)
-                attempt.outcome = "bulk"
+            checked = services.check_now(registries, request.user)
         except throttle.Throttled as refusal:
             return throttled(request, refusal)
         return show_results(request, "check", [
