@@ -29,6 +29,8 @@ def warm_up() -> None:
         get_resolver().url_patterns  # noqa: B018 (imports every view and its modules)
         for name in TEMPLATES:
             get_template(name)  # compiled once into the cached loader
-        render_crispy_form(RegistryForm())  # crispy's own field templates
+        # crispy's own field templates; the form's {% csrf_token %} wants a value (any will do:
+        # the output is thrown away), or Django warns about it with DEBUG on.
+        render_crispy_form(RegistryForm(), context={"csrf_token": "warm-up"})
     except Exception:
         logger.warning("warm-up failed; the first requests will be slower", exc_info=True)
