@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from endpoints import audit, services, throttle
+from endpoints import audit, schedulers, services, throttle
 from endpoints.models import HealthCheck, Registry
 from endpoints.providers import proxy_cache_provider_keys
 from endpoints.templatetags import endpoints_ui  # a module: it imports this package in turn
@@ -93,11 +93,16 @@ MONITOR_START = "Start manage.py monitor_registries (make run does)."
 
 def monitor_silence() -> str:
     """Since when the list's banner says the monitor is silent: no scheduled check (the
-    monitor's, or a cron check_registries') was stored for two intervals. "" while they
-    keep coming. Checks someone asked for do not count: they say nothing of the monitor."""
+    monitor's, or a cron check_registries') was stored for two intervals, and no monitor
+    took its lease in that time (one that did is starting: its first slots have not come).
+    "" while they keep coming. Checks someone asked for do not count: they say nothing of
+    the monitor; a monitor holding its lease for longer without storing checks is wedged."""
+    quiet = timedelta(seconds=2 * settings.HEALTH_CHECK_INTERVAL)
     newest = (HealthCheck.objects.filter(checked_by__isnull=True).order_by("-checked_at")
               .values_list("checked_at", flat=True).first())
-    if newest is not None and timezone.now() - newest < timedelta(seconds=2 * settings.HEALTH_CHECK_INTERVAL):
+    if newest is not None and timezone.now() - newest < quiet:
+        return ""
+    if (started := schedulers.running_since()) is not None and timezone.now() - started < quiet:
         return ""
     if newest is None:
         return "no scheduled check has been stored yet, so statuses change only when someone checks."

@@ -4,12 +4,13 @@ banner when the monitor is not running."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.utils import timezone
 
-from endpoints.models import HealthCheck
+from endpoints.models import HealthCheck, Registry
 from endpoints.probe.result import Verdict
 from monitor.lease import Lease
 from monitor.models import Delivery, Event, NotificationChannel
@@ -192,6 +193,29 @@ def test_the_banner_shows_when_no_scheduled_check_was_stored_for_two_intervals(c
     settings.HEALTH_CHECK_INTERVAL = 60  # two intervals: 2 minutes
     html = client.get("/registries/").content.decode()
     assert BANNER in html and "the newest scheduled check is from" in html and "9 min ago" in html
+
+
+def test_a_monitor_holding_its_lease_is_running_before_its_first_check(client, viewer, make_registry,
+                                                                       settings):
+    settings.HEALTH_CHECK_INTERVAL = 300
+    make_registry(name="mirror")  # created a moment ago: its slot has not come yet
+    client.force_login(viewer)
+    assert BANNER in client.get("/registries/").content.decode()
+
+    lease = Lease("vm:1:started-just-now", ttl=30)
+    assert lease.hold()
+    assert BANNER not in client.get("/registries/").content.decode()
+    status = client.get("/registries/status/", {"ids": Registry.objects.get().pk}).json()
+    assert status["monitor"] == {"running": True, "since": "", "banner": ""}
+
+    # Holding the lease for two intervals without a scheduled check stored: wedged.
+    settings.HEALTH_CHECK_INTERVAL = 1
+    time.sleep(2.1)
+    assert lease.hold()  # renewed, as a wedged monitor's heartbeat would be
+    assert BANNER in client.get("/registries/").content.decode()
+
+    lease.release()
+    assert BANNER in client.get("/registries/").content.decode()
 
 
 def test_no_endpoints_no_banner(client, viewer):
