@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import socket
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from endpoints.providers import proxy_cache_provider_keys
+from tests.fixtures import cli
 from tests.fixtures.dtr_emulator import HOST, DtrEmulator
 from tests.fixtures.emulators import Reply
 from tests.fixtures.probing import check, failed_step, shown, step_named
@@ -30,7 +28,6 @@ PING = f"{URL}/_ping"
 API = f"{URL}/api/v0/repositories?pageSize=1&count=false"
 PASSWORD = "Dtr-password-for-jack-1"
 ACCESS_TOKEN = "6a1f3c2e-4b5d-4e8f-9a0b-1c2d3e4f5a6b"
-REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -224,21 +221,13 @@ def test_the_api_lists_it_without_an_adapter_pattern_as_harbor_does(client, owne
 # --- the CLI, in its own process ---
 
 
-def ping_endpoint(dtr: DtrEmulator, settings, tmp_path, *args: str, secret: str = "",
+def ping_endpoint(dtr: DtrEmulator, settings, tmp_path, *args: str, secret: str | None = None,
                   ) -> subprocess.CompletedProcess:
     """`manage.py ping_endpoint --provider dtr ...` with the emulator's CA, and
     ENDPOINT_CONNECT_TO in its environment as an operator would set it."""
     assert dtr.server is not None
-    ca = tmp_path / "ca.pem"
-    ca.write_text(dtr.server.ca_pem)
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings",
-           "ENDPOINT_CONNECT_TO": ",".join(settings.ENDPOINT_CONNECT_TO)}
-    command = [sys.executable, "manage.py", "ping_endpoint", "--provider", "dtr", "--url", URL,
-               "--ca-file", str(ca), *args]
-    if secret:
-        command += ["--access-secret-file", "-"]
-    return subprocess.run(command, cwd=REPO, env=env, input=secret, capture_output=True, text=True,
-                          timeout=60)
+    return cli.ping_endpoint(tmp_path, "dtr", URL, *args, secret=secret, ca_pem=dtr.server.ca_pem,
+                             ENDPOINT_CONNECT_TO=",".join(settings.ENDPOINT_CONNECT_TO))
 
 
 def test_ping_endpoint_exits_0_when_healthy_and_1_for_a_wrong_password(dtr, settings, tmp_path):

@@ -7,26 +7,24 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import socket
 import subprocess
-import sys
 import threading
-from pathlib import Path
 
 import pytest
 
 from endpoints.providers import proxy_cache_provider_keys
+from tests.fixtures import cli
 from tests.fixtures.emulators import Reply
 from tests.fixtures.ghcr_emulator import HOST, REALM, GhcrEmulator
 from tests.fixtures.probing import check, failed_step, shown, step_named
+from tests.fixtures.registry_servers import free_port
 
 pytestmark = pytest.mark.django_db
 
 URL = "https://ghcr.io"
 V2 = f"{URL}/v2/"
 PAT = "ghp_EmulatedClassicTokenForOctocat0001"
-REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -40,11 +38,6 @@ def check_ghcr(ghcr: GhcrEmulator, username: str = "", password: str = "", url: 
     assert ghcr.server is not None
     return check(url, username, password, provider="github-ghcr", ca_pem=ghcr.server.ca_pem)
 
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # --- the check over the wire ---
@@ -144,7 +137,7 @@ def test_a_rate_limited_token_service_is_rate_limited(ghcr):
 
 
 def test_an_unreachable_ghcr_io_names_the_host_to_allow(settings):
-    settings.ENDPOINT_CONNECT_TO = [f"{HOST}:443:127.0.0.1:{closed_port()}"]
+    settings.ENDPOINT_CONNECT_TO = [f"{HOST}:443:127.0.0.1:{free_port()}"]
 
     verdict = check(URL, "octocat", PAT, provider="github-ghcr")
 
@@ -244,21 +237,13 @@ def test_the_api_describes_it_with_harbors_fixed_pattern(client, owner):
 # --- the CLI, in its own process ---
 
 
-def ping_endpoint(ghcr: GhcrEmulator, settings, tmp_path, *args: str, secret: str = "",
+def ping_endpoint(ghcr: GhcrEmulator, settings, tmp_path, *args: str, secret: str | None = None,
                   ) -> subprocess.CompletedProcess:
     """`manage.py ping_endpoint --provider github-ghcr ...` with the emulator's CA, and
     ENDPOINT_CONNECT_TO in its environment as an operator would set it."""
     assert ghcr.server is not None
-    ca = tmp_path / "ca.pem"
-    ca.write_text(ghcr.server.ca_pem)
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings",
-           "ENDPOINT_CONNECT_TO": ",".join(settings.ENDPOINT_CONNECT_TO)}
-    command = [sys.executable, "manage.py", "ping_endpoint", "--provider", "github-ghcr", "--url", URL,
-               "--ca-file", str(ca), *args]
-    if secret:
-        command += ["--access-secret-file", "-"]
-    return subprocess.run(command, cwd=REPO, env=env, input=secret, capture_output=True, text=True,
-                          timeout=60)
+    return cli.ping_endpoint(tmp_path, "github-ghcr", URL, *args, secret=secret, ca_pem=ghcr.server.ca_pem,
+                             ENDPOINT_CONNECT_TO=",".join(settings.ENDPOINT_CONNECT_TO))
 
 
 def test_ping_endpoint_exits_0_when_healthy_and_1_for_a_wrong_token(ghcr, settings, tmp_path):

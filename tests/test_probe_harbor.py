@@ -4,13 +4,13 @@
 from __future__ import annotations
 
 import base64
-import socket
 
 import pytest
 
 from tests.fixtures.emulators import Reply
 from tests.fixtures.harbor_emulator import HARBOR_HOST, HarborEmulator
 from tests.fixtures.probing import check, failed_step, shown, step_named
+from tests.fixtures.registry_servers import free_port
 
 pytestmark = pytest.mark.django_db
 
@@ -29,11 +29,6 @@ def check_harbor(harbor: HarborEmulator, username: str = "", password: str = "",
     assert harbor.server is not None
     return check(url, username, password, provider="harbor", ca_pem=harbor.server.ca_pem)
 
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_it_authenticates_a_robot_account_through_the_token_service(harbor):
@@ -91,7 +86,7 @@ def test_anonymous_access_refused_by_harbor_is_auth(harbor):
 def test_it_names_the_external_url_when_the_token_realm_is_unreachable(harbor):
     """Harbor #11101: the remote announces a token service on an address this server
     cannot reach (here a closed port on 127.0.0.1)."""
-    harbor.external_url = f"https://127.0.0.1:{closed_port()}"
+    harbor.external_url = f"https://127.0.0.1:{free_port()}"
     realm = harbor.realm
 
     verdict = check_harbor(harbor, "robot$ci", harbor.password)
@@ -110,7 +105,7 @@ def test_it_names_the_external_url_when_the_token_realm_is_unreachable(harbor):
 def test_it_names_the_external_url_when_the_realm_drops_the_port(harbor, settings):
     """Harbor #21389: the endpoint is on :8443, the realm says :443, where nothing listens."""
     settings.ENDPOINT_CONNECT_TO = [
-        f"{HARBOR_HOST}:443:127.0.0.1:{closed_port()}",
+        f"{HARBOR_HOST}:443:127.0.0.1:{free_port()}",
         f"{HARBOR_HOST}:8443:127.0.0.1:{harbor.server.port}",
         *settings.ENDPOINT_CONNECT_TO,
     ]

@@ -6,20 +6,16 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import socket
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 
+from tests.fixtures import cli
 from tests.fixtures.probing import check, failed_step, shown, step_named
+from tests.fixtures.registry_servers import free_port
 from tests.fixtures.tcr_emulator import API_HOST, ApiKey, Instance, TcrCloud
 from tests.test_probe_wording import assert_reads_well
 
-REPO = Path(__file__).resolve().parents[1]
 ACCOUNT, OTHER_ACCOUNT = "100012345678", "200098765432"
 SECRET_ID = "AKIDz8krbsJ5yKBZQpn74WFkmLPx3HARBORREG"
 SECRET_KEY = "Gu5t9xGARNpq86cd98joQYCN3hrbrreg"
@@ -62,11 +58,6 @@ def assert_nothing_leaks(verdict, cloud: TcrCloud, *secrets: str) -> None:
         assert secret not in text
         assert base64.b64encode(secret.encode()).decode() not in text
 
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_it_finds_the_instance_by_name_gets_a_token_and_logs_in(tcr):
@@ -232,7 +223,7 @@ def test_a_registry_refusing_the_temporary_token_is_auth_naming_the_secret_id(tc
 
 
 def test_an_unreachable_tcr_api_is_connect_naming_the_api(tcr, settings):
-    port = closed_port()
+    port = free_port()
     cloud, emulator = tcr(hosts=["acme.tencentcloudcr.com"])
     settings.ENDPOINT_CONNECT_TO = [f"{API_HOST}:443:127.0.0.1:{port}", *settings.ENDPOINT_CONNECT_TO]
 
@@ -249,7 +240,7 @@ def test_an_unreachable_tcr_api_is_connect_naming_the_api(tcr, settings):
 
 
 def test_an_unreachable_registry_is_connect_after_the_api_steps(tcr, settings):
-    port = closed_port()
+    port = free_port()
     cloud, emulator = tcr(hosts=[API_HOST])
     settings.ENDPOINT_CONNECT_TO = [f"acme.tencentcloudcr.com:443:127.0.0.1:{port}",
                                     *settings.ENDPOINT_CONNECT_TO]
@@ -311,24 +302,9 @@ def test_a_million_character_host_is_refused_at_once():
 def ping(emulator, tmp_path, *args: str, secret: str | None = SECRET_KEY, rules: list[str] | None = None):
     """`manage.py ping_endpoint --provider tencent-tcr …` in a subprocess, with the emulator's
     ENDPOINT_CONNECT_TO rules and CA in its environment and arguments."""
-    (tmp_path / "ca.pem").write_text(emulator.ca_pem)
-    (tmp_path / "secret").write_text((secret or "") + "\n")
     routes = rules if rules is not None else [f"{h}:443:127.0.0.1:{emulator.port}" for h in emulator.hosts]
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HARBORREG_IGNORE_DOTENV": "true",
-        "DJANGO_SETTINGS_MODULE": "harborreg.settings",
-        "DEBUG": "false",
-        "SECRET_KEY": "tcr-" + "x" * 60,
-        "REGISTRY_SECRET_KEYS": os.environ["REGISTRY_SECRET_KEYS"],
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        "ENDPOINT_CONNECT_TO": ",".join(routes),
-    }
-    command = [sys.executable, "manage.py", "ping_endpoint", "--provider", "tencent-tcr", "--url", URL,
-               "--ca-file", str(tmp_path / "ca.pem"), *args]
-    if secret is not None:
-        command += ["--access-secret-file", str(tmp_path / "secret")]
-    result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
+    result = cli.ping_endpoint(tmp_path, "tencent-tcr", URL, *args, secret=secret, ca_pem=emulator.ca_pem,
+                               ENDPOINT_CONNECT_TO=",".join(routes))
     return result.returncode, result.stdout + result.stderr
 
 
@@ -343,7 +319,7 @@ def test_ping_endpoint_exits_0_1_1_2_for_healthy_wrong_secret_unreachable_and_in
     assert code == 1, out
     assert "[auth]" in out and "AuthFailure.SignatureFailure" in out
 
-    closed = closed_port()
+    closed = free_port()
     rules = [f"{API_HOST}:443:127.0.0.1:{emulator.port}", f"acme.tencentcloudcr.com:443:127.0.0.1:{closed}"]
     code, out = ping(emulator, tmp_path, "--access-id", SECRET_ID, rules=rules)
     assert code == 1, out

@@ -6,20 +6,16 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import socket
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 
+from tests.fixtures import cli
 from tests.fixtures.probing import check, failed_step, shown, step_named
+from tests.fixtures.registry_servers import free_port
 from tests.fixtures.volcengine_emulator import API_HOST, AccessKey, Instance, VolcCloud
 from tests.test_probe_wording import assert_reads_well
 
-REPO = Path(__file__).resolve().parents[1]
 ACCOUNT, OTHER_ACCOUNT = "2100123456", "2100999999"
 AK = "AKLTYmQ5ZjEzZTdmNzI5NDM0ZThiMWZkYzRhYjk2YmM3NTE"
 SK = "TkRNd05qWTRZak0zTkRBeE5EY3dNV0U1WVRjek1EUmhPVGsw=="
@@ -61,11 +57,6 @@ def assert_nothing_leaks(verdict, cloud: VolcCloud, *secrets: str) -> None:
         assert secret not in text
         assert base64.b64encode(secret.encode()).decode() not in text
 
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_it_gets_a_temporary_token_for_the_urls_instance_and_region_and_logs_in(volc):
@@ -212,7 +203,7 @@ def test_a_registry_refusing_the_temporary_token_is_auth_naming_the_access_key(v
 
 
 def test_an_unreachable_openapi_is_connect_naming_the_api(volc, settings):
-    port = closed_port()
+    port = free_port()
     cloud, emulator = volc(hosts=[HOST])
     settings.ENDPOINT_CONNECT_TO = [f"{API_HOST}:443:127.0.0.1:{port}", *settings.ENDPOINT_CONNECT_TO]
 
@@ -227,7 +218,7 @@ def test_an_unreachable_openapi_is_connect_naming_the_api(volc, settings):
 
 
 def test_an_unreachable_registry_is_connect_after_the_token(volc, settings):
-    port = closed_port()
+    port = free_port()
     cloud, emulator = volc(hosts=[API_HOST])
     settings.ENDPOINT_CONNECT_TO = [f"{HOST}:443:127.0.0.1:{port}", *settings.ENDPOINT_CONNECT_TO]
 
@@ -283,24 +274,11 @@ def test_a_million_character_host_is_refused_at_once():
 
 
 def ping(emulator, tmp_path, *args: str, secret: str | None = SK, rules: list[str] | None = None):
-    (tmp_path / "ca.pem").write_text(emulator.ca_pem)
-    (tmp_path / "secret").write_text((secret or "") + "\n")
+    """`manage.py ping_endpoint --provider volcengine-cr …` in a subprocess, with the emulator's
+    ENDPOINT_CONNECT_TO rules and CA in its environment and arguments."""
     routes = rules if rules is not None else [f"{h}:443:127.0.0.1:{emulator.port}" for h in emulator.hosts]
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HARBORREG_IGNORE_DOTENV": "true",
-        "DJANGO_SETTINGS_MODULE": "harborreg.settings",
-        "DEBUG": "false",
-        "SECRET_KEY": "volc-" + "x" * 60,
-        "REGISTRY_SECRET_KEYS": os.environ["REGISTRY_SECRET_KEYS"],
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        "ENDPOINT_CONNECT_TO": ",".join(routes),
-    }
-    command = [sys.executable, "manage.py", "ping_endpoint", "--provider", "volcengine-cr", "--url", URL,
-               "--ca-file", str(tmp_path / "ca.pem"), *args]
-    if secret is not None:
-        command += ["--access-secret-file", str(tmp_path / "secret")]
-    result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
+    result = cli.ping_endpoint(tmp_path, "volcengine-cr", URL, *args, secret=secret, ca_pem=emulator.ca_pem,
+                               ENDPOINT_CONNECT_TO=",".join(routes))
     return result.returncode, result.stdout + result.stderr
 
 
@@ -315,7 +293,7 @@ def test_ping_endpoint_exits_0_1_1_2_for_healthy_wrong_secret_unreachable_and_in
     assert code == 1, out
     assert "[auth]" in out and "SignatureDoesNotMatch" in out
 
-    closed = closed_port()
+    closed = free_port()
     rules = [f"{API_HOST}:443:127.0.0.1:{emulator.port}", f"{HOST}:443:127.0.0.1:{closed}"]
     code, out = ping(emulator, tmp_path, "--access-id", AK, rules=rules)
     assert code == 1, out

@@ -10,7 +10,7 @@ from axe_playwright_python.sync_playwright import Axe
 from django.conf import settings
 from django.contrib.auth.models import Permission, User
 from django.test import Client
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from .conftest import OWNER_PASSWORD, TIMEOUT_MS, VIEWPORT
 
@@ -64,3 +64,18 @@ def axe_violations(page: Page) -> str:
     """'' when axe finds nothing on the page as it is now, else its report."""
     results = Axe().run(page)
     return "" if results.violations_count == 0 else results.generate_report()
+
+
+def row(page: Page, name: str):
+    """The list row whose Name cell is `name`."""
+    return page.locator("table.registry-table tbody tr").filter(
+        has=page.get_by_role("link", name=name, exact=True)
+    )
+
+
+def press_test_connection(page: Page):
+    """Click Test Connection and wait for the verdict; the result box."""
+    page.get_by_role("button", name="Test Connection").click()
+    result = page.locator("#test-result[role=status]")
+    expect(result).to_contain_text("Took")  # the verdict has arrived
+    return result

@@ -8,8 +8,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from .page_helpers import PHONE, browser_page, make_user, page_width, right_edge, sign_in
-from .test_registries_journey import row
+from .page_helpers import PHONE, browser_page, make_user, page_width, right_edge, row, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

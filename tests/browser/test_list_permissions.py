@@ -4,8 +4,7 @@ can neither check nor delete; only the bulk action a user may take."""
 import pytest
 from playwright.sync_api import expect
 
-from .page_helpers import make_user, sign_in
-from .test_registries_journey import row
+from .page_helpers import make_user, row, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

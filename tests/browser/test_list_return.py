@@ -9,9 +9,9 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from endpoints.models import Registry
+from tests.fixtures.registry_servers import free_port
 
-from .page_helpers import ALL_PERMISSIONS, browser_page, make_user, sign_in
-from .test_registries_journey import closed_port, row
+from .page_helpers import ALL_PERMISSIONS, browser_page, make_user, row, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def forty_mirrors() -> None:
     now = timezone.now()
     Registry.objects.bulk_create(
-        Registry(name=f"mirror-{i:02d}", provider="docker-registry", url=f"http://127.0.0.1:{closed_port()}",
+        Registry(name=f"mirror-{i:02d}", provider="docker-registry", url=f"http://127.0.0.1:{free_port()}",
                  description="eu" if i % 2 else "us", created_at=now - timedelta(minutes=i))
         for i in range(40)
     )

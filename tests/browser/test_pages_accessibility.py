@@ -15,6 +15,7 @@ from playwright.sync_api import Page, expect
 
 from endpoints.models import ConnectionAttempt, HealthCheck, Registry
 from endpoints.probe.result import Verdict
+from tests.fixtures.registry_servers import free_port
 
 from .page_helpers import (
     ALL_PERMISSIONS,
@@ -26,7 +27,7 @@ from .page_helpers import (
     sign_in,
 )
 from .test_pages_errors import lock_out
-from .test_registries_journey import VIEWPORT, closed_port, seed_realistic_list
+from .test_registries_journey import VIEWPORT, seed_realistic_list
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -42,8 +43,8 @@ def seed_world(make_registry, make_rule) -> dict[str, Registry]:
     make_registry(name="stale-mirror", url="https://registry-mirror.eu-west.build-farm.example.com:5000/prefix",
                   description="Pull-through cache for the build farm in eu-west; " + "x" * 120,
                   status="healthy", last_checked_at=timezone.now() - timedelta(hours=5))
-    free = make_registry(name="unused", url=f"http://127.0.0.1:{closed_port()}")
-    make_registry(name="local-down", url=f"http://127.0.0.1:{closed_port()}")
+    free = make_registry(name="unused", url=f"http://127.0.0.1:{free_port()}")
+    make_registry(name="local-down", url=f"http://127.0.0.1:{free_port()}")
     return {"ecr": ecr, "free": free, "hub": Registry.objects.get(name="docker-hub-mirror")}
 
 

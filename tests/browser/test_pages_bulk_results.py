@@ -7,8 +7,9 @@ from django.contrib.admin.models import DELETION, LogEntry
 from playwright.sync_api import expect
 
 from endpoints.models import HealthCheck, Registry
+from tests.fixtures.registry_servers import free_port
 
-from .test_registries_journey import closed_port, row
+from .page_helpers import row
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -16,7 +17,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_reloading_bulk_check_results_checks_nothing_again(signed_in, make_registry, recording_registry):
     page = signed_in
     good = make_registry(name="reachable", url=recording_registry.url, access_id="ci", secret="ci-pass")
-    gone = make_registry(name="gone", url=f"http://127.0.0.1:{closed_port()}")
+    gone = make_registry(name="gone", url=f"http://127.0.0.1:{free_port()}")
     page.reload()
     page.get_by_label("Select reachable").check()
     page.get_by_label("Select gone").check()

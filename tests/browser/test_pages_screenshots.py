@@ -7,8 +7,8 @@ from playwright.sync_api import expect
 from endpoints.models import Registry
 from endpoints.probe.result import Verdict
 
-from .page_helpers import ALL_PERMISSIONS, PHONE, browser_page, make_user, page_width, sign_in
-from .test_registries_journey import row, seed_realistic_list
+from .page_helpers import ALL_PERMISSIONS, PHONE, browser_page, make_user, page_width, row, sign_in
+from .test_registries_journey import seed_realistic_list
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

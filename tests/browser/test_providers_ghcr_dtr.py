@@ -5,15 +5,17 @@ ENDPOINT_CONNECT_TO, which the live server shares with the test (same process)."
 
 from __future__ import annotations
 
-import socket
 from dataclasses import dataclass
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from endpoints.models import Registry
 from tests.fixtures.dtr_emulator import DtrEmulator
 from tests.fixtures.ghcr_emulator import GhcrEmulator
+from tests.fixtures.registry_servers import free_port
+
+from .page_helpers import press_test_connection, row
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -44,23 +46,7 @@ def start_emulator(case: Case, emulate):
     return remote
 
 
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
-
-def press_test_connection(page: Page):
-    page.get_by_role("button", name="Test Connection").click()
-    result = page.locator("#test-result[role=status]")
-    expect(result).to_contain_text("Took")  # the verdict has arrived
-    return result
-
-
-def row(page: Page, name: str):
-    return page.locator("table.registry-table tbody tr").filter(
-        has=page.get_by_role("link", name=name, exact=True)
-    )
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.provider for c in CASES])
@@ -89,7 +75,7 @@ def test_it_creates_tests_and_deletes_the_endpoint(signed_in, live_server, emula
 
     # The host unreachable from this server: "Cannot connect", not a credentials problem.
     reachable = list(settings.ENDPOINT_CONNECT_TO)
-    settings.ENDPOINT_CONNECT_TO = [f"{case.host}:443:127.0.0.1:{closed_port()}"]
+    settings.ENDPOINT_CONNECT_TO = [f"{case.host}:443:127.0.0.1:{free_port()}"]
     page.locator("#id_access_secret").fill(case.secret)
     result = press_test_connection(page)
     expect(result).to_contain_text("Connection failed")

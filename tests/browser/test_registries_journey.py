@@ -5,7 +5,6 @@ screenshots are taken on the way (docs/screenshots/).
 """
 
 import json
-import socket
 from datetime import timedelta
 
 import pytest
@@ -13,17 +12,13 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from endpoints.models import Registry
+from tests.fixtures.registry_servers import free_port
 
 from .conftest import TIMEOUT_MS, VIEWPORT, log_in
+from .page_helpers import row
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-
-def row(page: Page, name: str):
-    """The list row whose Name cell is `name`."""
-    return page.locator("table.registry-table tbody tr").filter(
-        has=page.get_by_role("link", name=name, exact=True)
-    )
 
 
 def mark_document(page: Page) -> None:
@@ -34,11 +29,6 @@ def mark_document(page: Page) -> None:
 def still_same_document(page: Page) -> bool:
     return page.evaluate("window.__sameDocument === true")
 
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def seed_realistic_list(make_registry, make_rule) -> None:
@@ -244,7 +234,7 @@ def test_the_form_works_without_javascript(browser, live_server, browser_owner, 
 def test_check_now_on_selected_rows_reports_each_endpoint(signed_in, registry_basic, make_registry):
     page, remote = signed_in, registry_basic
     make_registry(name="reachable", url=remote.url, access_id=remote.username, secret=remote.password)
-    make_registry(name="gone", url=f"http://127.0.0.1:{closed_port()}")
+    make_registry(name="gone", url=f"http://127.0.0.1:{free_port()}")
     make_registry(name="not-selected", url="https://not-selected.example.com")
     page.reload()
 

@@ -5,18 +5,13 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from endpoints.probe import policy
+from tests.fixtures import cli
 from tests.fixtures.local_servers import REGISTRY_HEADERS
 from tests.fixtures.probing import check, failed_step, step_named
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 def registry_reply(request):
@@ -120,23 +115,10 @@ def test_a_malformed_network_setting_fails_closed_and_is_named(name, value, sett
 def test_the_environment_variables_reach_the_policy(serve_http, tmp_path):
     """As an operator configures it: the variables in the environment of ping_endpoint."""
     server = serve_http(registry_reply)
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HARBORREG_IGNORE_DOTENV": "true",
-        "DJANGO_SETTINGS_MODULE": "harborreg.settings",
-        "DEBUG": "false",
-        "SECRET_KEY": "s7-" + "x" * 60,
-        "REGISTRY_SECRET_KEYS": os.environ["REGISTRY_SECRET_KEYS"],
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        "ENDPOINT_DENY_NETWORKS": "169.254.0.0/16,127.0.0.0/8",
-    }
-
     def ping(host: str, **extra: str) -> tuple[int, dict]:
-        result = subprocess.run(
-            [sys.executable, "manage.py", "ping_endpoint", "--provider", "docker-registry",
-             "--url", f"http://{host}:{server.port}", "--json"],
-            cwd=REPO, env={**env, **extra}, capture_output=True, text=True, timeout=60,
-        )
+        settings = {"ENDPOINT_DENY_NETWORKS": "169.254.0.0/16,127.0.0.0/8", **extra}
+        result = cli.ping_endpoint(tmp_path, "docker-registry", f"http://{host}:{server.port}", "--json",
+                                   **settings)
         return result.returncode, json.loads(result.stdout)
 
     for spelling in ("127.0.0.1", "2130706433", "0x7f000001"):

@@ -22,6 +22,8 @@ from urllib.parse import urlencode
 import pytest
 from cryptography.fernet import Fernet
 
+from tests.fixtures.registry_servers import free_port
+
 REPO = Path(__file__).resolve().parents[2]
 HOST = "harborreg.example.com"
 ADMIN_PASSWORD = "s16-" + secrets.token_urlsafe(16)
@@ -91,11 +93,6 @@ def test_check_deploy_catches_a_weak_production_setup(tmp_path):
 
 # --- a real request under gunicorn ---------------------------------------------------------
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def request(port: int, method: str, path: str, *, https: bool = True, body: str = "",

@@ -23,6 +23,8 @@ import pytest
 import trustme
 from django.conf import settings
 
+from tests.fixtures.registry_servers import free_port
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -151,11 +153,6 @@ def nginx() -> str:
         pytest.skip("nginx is not installed (scripts/test.sh installs the Debian package `nginx`)")
     return path
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def nginx_config(tmp_path: Path, ca: trustme.CA, tls_port: int | None = None,
