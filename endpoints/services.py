@@ -74,12 +74,6 @@ def test_endpoint(target: Target, withheld: SecretReentry | None = None) -> Verd
 test_endpoint.__test__ = False  # not a pytest test, whoever imports it by name
 
 
-def check_registry(registry: Registry, user=None) -> Verdict | None:
-    """Check a saved endpoint from a page and store the outcome (also on failure); None
-    when the process's check pool stayed busy too long to start it."""
-    return check_registries([registry], user, shared=True)[0][1]
-
-
 def check_now(registries: list[Registry], user, kind: str = ConnectionAttempt.Kind.CHECK,
               on_result: Callable[[Registry, Verdict], None] | None = None,
               ) -> list[tuple[Registry, Verdict | None]]:

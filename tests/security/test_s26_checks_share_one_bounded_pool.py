@@ -75,7 +75,7 @@ def test_check_now_waits_for_the_same_threads_as_a_running_bulk_check(make_regis
     running.start()
     time.sleep(0.3)  # the bulk check has taken every thread
 
-    verdict = services.check_registry(single)
+    ((_, verdict),) = services.check_registries([single], shared=True)
     running.join()
 
     assert verdict is None

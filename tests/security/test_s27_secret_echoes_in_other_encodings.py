@@ -47,7 +47,7 @@ def test_an_echo_to_a_credentialed_request_is_neither_shown_nor_stored(name, ser
     server = serve_http(echo)
     registry = make_registry(url=server.url, access_id="ci", secret=SECRET)
 
-    verdict = services.check_registry(registry)
+    ((_, verdict),) = services.check_registries([registry], shared=True)
 
     assert verdict.category == "http"
     assert server.seen[-1].headers["Authorization"].startswith("Basic ")  # the secret went out
