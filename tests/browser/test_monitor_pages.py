@@ -8,9 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from endpoints.models import Registry
 from endpoints.probe.result import Verdict
+from monitor.lease import Lease
 from monitor.models import Delivery, Event, NotificationChannel
 
 from .page_helpers import ALL_PERMISSIONS, PHONE, axe_violations, browser_page, make_user, page_width, sign_in
@@ -42,7 +44,8 @@ def seed(make_registry) -> dict[str, Registry]:
               created_at=timezone.now() - timedelta(minutes=3)),
         Event(kind="warning", registry=mirror, registry_name=mirror.name, old_state="unhealthy",
               new_state="unhealthy", category="certificate", category_label="Certificate expiry",
-              summary="The certificate of harbor.eu.example.com expires on 2027-01-04 (in 5 days).",
+              summary=f"The certificate of harbor.eu.example.com expires on "
+                      f"{now + timedelta(days=5, hours=3):%Y-%m-%d} (in 5 days).",
               created_at=timezone.now() - timedelta(minutes=2)),
         Event(kind="warning", registry=hub, registry_name=hub.name, old_state="healthy", new_state="healthy",
               category="pull_budget", category_label="Docker Hub pull budget",
@@ -68,6 +71,11 @@ def test_the_monitor_pages_pass_axe_and_fit_the_screen(browser, live_server, mak
     with browser_page(browser, viewport=viewport) as page:
         sign_in(page, live_server, make_user(f"viewer{viewport['width']}", *ALL_PERMISSIONS))
         suffix = "" if viewport is VIEWPORT else "-phone"
+        page.goto(f"{live_server.url}/events/")  # no monitor yet: the page says so, and passes axe
+        expect(page.locator("#monitor-status")).to_contain_text("The health monitor is not running")
+        if report := axe_violations(page):
+            problems["recent-events, no monitor"] = report
+        assert Lease("vm:1:at-work", ttl=600).hold()  # then a monitor at work, as after make run
         for name, path in [("recent-events", "/events/"), ("registries-list-warnings", "/registries/"),
                            ("registry-detail-expiry", f"/registries/{world['mirror'].pk}/")]:
             page.goto(f"{live_server.url}{path}")
