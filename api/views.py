@@ -45,15 +45,12 @@ from api.serializers import (
     rfc3339,
 )
 from endpoints import secrets, services, throttle
-from endpoints.models import ConnectionAttempt, Registry
-from endpoints.probe.errors import LocalResourceError
+from endpoints.models import Registry
 from endpoints.probe.result import Verdict
 from endpoints.probe.target import Target
 from endpoints.validation import SecretReentry
 
 HARBOR_VERSION = "v2.15.2"  # the Harbor API this one follows (harbor-api.md)
-SERVER_SHORT = ("this server is short of open files or threads right now, so nothing was tested "
-                "(this says nothing about the endpoint): try again in a moment")
 
 
 def errors(*statuses: int) -> dict:
@@ -128,21 +125,13 @@ def unhealthy(verdict: Verdict) -> ApiError:
 
 
 def run_test(request, target: Target, withheld: SecretReentry | None, registry: Registry | None) -> Verdict:
-    """A connection test within the user's limits, recorded (endpoints.throttle)."""
+    """A connection test within the user's limits, recorded (services.run_connection_test)."""
     try:
-        with throttle.connection_slot(request.user, ConnectionAttempt.Kind.TEST, url=target.url,
-                                      provider=target.provider, registry=registry) as attempt:
-            try:
-                verdict = services.test_endpoint(target, withheld)
-            except LocalResourceError:
-                attempt.outcome = "server busy"
-                raise ApiError(503, SERVER_SHORT, headers={"Retry-After": "10"}) from None
-            attempt.outcome = verdict.category
+        return services.run_connection_test(request.user, target, withheld, registry)
     except throttle.Throttled as refusal:
         code = "TOO_MANY_REQUEST" if refusal.status == 429 else None
         raise ApiError(refusal.status, refusal.message, code=code,
                        headers={"Retry-After": str(refusal.retry_after)}) from None
-    return verdict
 
 
 def tested(request, edit: edits.EndpointEdit) -> Verdict:

@@ -73,6 +73,25 @@ def test_endpoint(target: Target, withheld: SecretReentry | None = None) -> Verd
 
 test_endpoint.__test__ = False  # not a pytest test, whoever imports it by name
 
+SERVER_SHORT_MESSAGE = ("This server is short of open files or threads right now, so nothing was "
+                        "tested (this says nothing about the endpoint): try again in a moment.")
+
+
+def run_connection_test(user, target: Target, withheld: SecretReentry | None = None,
+                        registry: Registry | None = None) -> Verdict:
+    """Test Connection from the pages or the API: `test_endpoint` counted against the user's
+    limits and recorded (S25). Raises throttle.Throttled past the limits (429), or with 503
+    when this server ran short of files or threads (not a verdict about the endpoint)."""
+    with throttle.connection_slot(user, ConnectionAttempt.Kind.TEST, url=target.url,
+                                  provider=target.provider, registry=registry) as attempt:
+        try:
+            verdict = test_endpoint(target, withheld)
+        except LocalResourceError:
+            attempt.outcome = "server busy"
+            raise throttle.Throttled(SERVER_SHORT_MESSAGE, 10, status=503) from None
+        attempt.outcome = verdict.category
+    return verdict
+
 
 def check_now(registries: list[Registry], user, kind: str = ConnectionAttempt.Kind.CHECK,
               on_result: Callable[[Registry, Verdict], None] | None = None,

@@ -16,15 +16,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from endpoints import audit, names, secrets, services, throttle
 from endpoints.forms import RegistryForm
-from endpoints.models import ConnectionAttempt, Registry
-from endpoints.probe.errors import LocalResourceError
+from endpoints.models import Registry
 from endpoints.probe.result import Verdict
 from endpoints.providers import PROVIDERS, enabled_providers, get_provider, proxy_cache_provider_keys
 from endpoints.views.common import list_url, staff_permission_required, throttled, wants_json
 
 SECRET_FIELDS = ("access_secret", "pending_secret")
-SERVER_SHORT_MESSAGE = ("This server is short of open files or threads right now, so nothing was "
-                        "tested (this says nothing about the endpoint): try again in a moment.")
 # A second identical "create" within this time, by the same user, is the same save (a
 # double click, a reload of the POST): it lands on the saved endpoint instead of an error.
 REPEATED_SAVE_WINDOW = timedelta(minutes=1)
@@ -176,30 +173,16 @@ def switch_provider_initial(data) -> dict:
     return initial
 
 
-def _form_test(form: RegistryForm) -> Verdict:
-    """What the form says now, tested: the typed secret, else the stored one where the
-    rules allow it (form.withheld_because says why not)."""
+def _tested(request: HttpRequest, form: RegistryForm, registry: Registry) -> Verdict:
+    """What the form says now, tested within the user's limits (may raise throttle.Throttled):
+    the typed secret, else the stored one where the rules allow it (form.withheld_because
+    says why not)."""
     try:
         target = form.connection_target()
     except secrets.SecretDecryptionError:
-        return services.undecryptable_verdict()
-    return services.test_endpoint(target, form.withheld_because)
-
-
-def _tested(request: HttpRequest, form: RegistryForm, registry: Registry) -> Verdict:
-    """The form's connection test, within the user's limits and recorded (may raise
-    throttle.Throttled)."""
-    with throttle.connection_slot(
-        request.user, ConnectionAttempt.Kind.TEST, url=form.cleaned_data.get("url", ""),
-        provider=form.chosen_provider.key, registry=registry if registry.pk else None,
-    ) as attempt:
-        try:
-            verdict = _form_test(form)
-        except LocalResourceError:
-            attempt.outcome = "server busy"
-            raise throttle.Throttled(SERVER_SHORT_MESSAGE, 10, status=503) from None
-        attempt.outcome = verdict.category
-    return verdict
+        return services.undecryptable_verdict()  # no connection made
+    return services.run_connection_test(request.user, target, form.withheld_because,
+                                        registry if registry.pk else None)
 
 
 def _test_connection(request: HttpRequest, form: RegistryForm, registry: Registry) -> HttpResponse:
