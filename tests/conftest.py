@@ -4,6 +4,7 @@ import os
 
 import pytest
 from django.contrib.auth.models import Permission, User
+from django.test import Client
 
 from endpoints import secrets
 from endpoints.models import ProxyCacheProject, Registry, ReplicationRule
@@ -102,3 +103,15 @@ def server_short(monkeypatch):
 
     monkeypatch.setattr(services, "run_check", exhausted)
 
+
+@pytest.fixture
+def superuser(db) -> User:
+    """A superuser (the admin's operator)."""
+    return User.objects.create_superuser("root", password="root-pw-S3cure")
+
+
+@pytest.fixture
+def superuser_client(superuser) -> Client:
+    client = Client()
+    client.force_login(superuser)
+    return client

@@ -24,43 +24,31 @@ SECRET = "whsec-Admin-Canary-93d1f07e5b"
 ADD = "/admin/monitor/notificationchannel/add/"
 
 
-@pytest.fixture
-def admin_user(db) -> User:
-    return User.objects.create_superuser("root", password="root-pw-S3cure")
-
-
-@pytest.fixture
-def admin(admin_user) -> Client:
-    client = Client()
-    client.force_login(admin_user)
-    return client
-
-
-def add_webhook(admin: Client, url: str, **extra):
+def add_webhook(client: Client, url: str, **extra):
     data = {"name": "ops", "kind": "webhook", "enabled": "on", "url": url, "secret": SECRET, "recipients": ""}
-    return admin.post(ADD, {**data, **extra})
+    return client.post(ADD, {**data, **extra})
 
 
-def test_a_webhook_is_added_with_its_secret_encrypted_and_never_shown(admin, receiver, capsys):
-    response = add_webhook(admin, receiver.url)
+def test_a_webhook_is_added_with_its_secret_encrypted_and_never_shown(superuser_client, receiver, capsys):
+    response = add_webhook(superuser_client, receiver.url)
     assert response.status_code == 302, response.content.decode()[:2000]
 
     channel = NotificationChannel.objects.get()
     assert channel.secret_encrypted.startswith("v1:") and SECRET not in channel.secret_encrypted
     assert channel.decrypt_secret() == SECRET
-    page = admin.get(f"/admin/monitor/notificationchannel/{channel.pk}/change/").content.decode()
+    page = superuser_client.get(f"/admin/monitor/notificationchannel/{channel.pk}/change/").content.decode()
     assert "A secret is stored" in page and SECRET not in page
     assert SECRET not in json.dumps(list(LogEntry.objects.values("change_message", "object_repr")))
     call_command("dumpdata", "monitor", stdout=None)
     assert SECRET not in capsys.readouterr().out
 
 
-def test_a_blank_secret_keeps_the_stored_one(admin, receiver):
-    add_webhook(admin, receiver.url)
+def test_a_blank_secret_keeps_the_stored_one(superuser_client, receiver):
+    add_webhook(superuser_client, receiver.url)
     channel = NotificationChannel.objects.get()
     stored = channel.secret_encrypted
 
-    admin.post(f"/admin/monitor/notificationchannel/{channel.pk}/change/",
+    superuser_client.post(f"/admin/monitor/notificationchannel/{channel.pk}/change/",
                {"name": "ops", "kind": "webhook", "enabled": "on", "url": receiver.url, "secret": "",
                 "recipients": ""})
 
@@ -68,46 +56,46 @@ def test_a_blank_secret_keeps_the_stored_one(admin, receiver):
     assert channel.secret_encrypted == stored
 
 
-def test_a_metadata_address_is_refused_when_saved_with_the_reason(admin):
-    response = add_webhook(admin, "http://169.254.169.254/latest/meta-data/")
+def test_a_metadata_address_is_refused_when_saved_with_the_reason(superuser_client):
+    response = add_webhook(superuser_client, "http://169.254.169.254/latest/meta-data/")
 
     assert response.status_code == 200
     assert "ENDPOINT_DENY_NETWORKS" in response.content.decode()
     assert not NotificationChannel.objects.exists()
 
 
-def test_the_send_test_notification_button_sends_a_signed_test(admin, receiver):
-    add_webhook(admin, receiver.url)
+def test_the_send_test_notification_button_sends_a_signed_test(superuser_client, receiver):
+    add_webhook(superuser_client, receiver.url)
     channel = NotificationChannel.objects.get()
-    page = admin.get(f"/admin/monitor/notificationchannel/{channel.pk}/change/").content.decode()
+    page = superuser_client.get(f"/admin/monitor/notificationchannel/{channel.pk}/change/").content.decode()
     assert "Send test notification" in page
 
-    response = admin.post(f"/admin/monitor/notificationchannel/{channel.pk}/test/", follow=True)
+    response = superuser_client.post(f"/admin/monitor/notificationchannel/{channel.pk}/test/", follow=True)
 
     (post,) = receiver.received
     assert post.json()["event"] == "test" and signature_is_valid(post, SECRET)
     assert "Test notification sent to “ops”: HTTP 204" in response.content.decode()
-    log = admin.get(f"/admin/monitor/notificationchannel/{channel.pk}/change/").content.decode()
+    log = superuser_client.get(f"/admin/monitor/notificationchannel/{channel.pk}/change/").content.decode()
     assert "Test notification" in log and "HTTP 204" in log  # the delivery log
 
 
-def test_a_failed_test_notification_says_why(admin, receiver):
-    add_webhook(admin, receiver.url)
+def test_a_failed_test_notification_says_why(superuser_client, receiver):
+    add_webhook(superuser_client, receiver.url)
     receiver.statuses = [404]
     channel = NotificationChannel.objects.get()
 
-    response = admin.post(f"/admin/monitor/notificationchannel/{channel.pk}/test/", follow=True)
+    response = superuser_client.post(f"/admin/monitor/notificationchannel/{channel.pk}/test/", follow=True)
 
     assert "Test notification to “ops” failed: HTTP 404" in response.content.decode()
     assert Delivery.objects.get().status == "failed"
 
 
-def test_the_action_sends_a_test_to_each_selected_channel(admin, receiver, settings):
+def test_the_action_sends_a_test_to_each_selected_channel(superuser_client, receiver, settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    add_webhook(admin, receiver.url)
+    add_webhook(superuser_client, receiver.url)
     NotificationChannel.objects.create(name="mail", kind="email", recipients="ops@example.com")
 
-    response = admin.post("/admin/monitor/notificationchannel/", {
+    response = superuser_client.post("/admin/monitor/notificationchannel/", {
         "action": "send_test_notification",
         "_selected_action": list(NotificationChannel.objects.values_list("pk", flat=True))}, follow=True)
 
@@ -136,12 +124,12 @@ def test_the_button_is_post_only_with_csrf_and_needs_the_change_permission(admin
 # --- the endpoint's "Credential expires on" ---
 
 
-def test_the_credential_date_is_set_in_the_registry_admin(admin, make_registry):
+def test_the_credential_date_is_set_in_the_registry_admin(superuser_client, make_registry):
     registry = make_registry(name="mirror", url="http://127.0.0.1:9")
-    page = admin.get(f"/admin/endpoints/registry/{registry.pk}/change/").content.decode()
+    page = superuser_client.get(f"/admin/endpoints/registry/{registry.pk}/change/").content.decode()
     assert "Credential expires on" in page
 
-    admin.post(f"/admin/endpoints/registry/{registry.pk}/change/", {
+    superuser_client.post(f"/admin/endpoints/registry/{registry.pk}/change/", {
         "provider": "docker-registry", "name": "mirror", "description": "", "url": "http://127.0.0.1:9",
         "access_id": "", "access_secret": "", "verify_remote_cert": "on", "ca_certificate": "",
         "credential_expires_on": "2031-03-01"})

@@ -7,8 +7,6 @@ import socket
 
 import pytest
 from cryptography.fernet import Fernet
-from django.contrib.auth.models import User
-from django.test import Client
 
 from endpoints import secrets
 from endpoints.probe import policy
@@ -77,14 +75,4 @@ def fake_dns(monkeypatch):
     return install
 
 
-@pytest.fixture
-def superuser(db) -> User:
-    return User.objects.create_superuser("root", password="root-pw-S3cure")
-
-
-@pytest.fixture
-def superuser_client(superuser) -> Client:
-    client = Client()
-    client.force_login(superuser)
-    return client
 

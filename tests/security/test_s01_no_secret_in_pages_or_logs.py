@@ -24,13 +24,6 @@ def seeded(make_registry, make_rule, recording_registry):
     return docker, gcr
 
 
-@pytest.fixture
-def superuser_client(db) -> Client:
-    client = Client()
-    client.force_login(User.objects.create_superuser("root", password="root-pw"))
-    return client
-
-
 def test_no_page_and_no_log_record_contains_a_canary(superuser_client, seeded, caplog, settings):
     caplog.set_level(logging.DEBUG)
     docker, gcr = seeded
