@@ -64,7 +64,8 @@ def test_a_name_already_taken_or_invalid_is_a_form_error(superuser_client):
     add_robot(superuser_client)
 
     for name in ("ci", "Not Valid"):
-        response = superuser_client.post(ADD, {"name": name, "permissions": ["view_registry"], "duration": "-1"})
+        response = superuser_client.post(ADD, {"name": name, "permissions": ["view_registry"],
+                                               "duration": "-1"})
         assert response.status_code == 200 and not SECRET_ON_PAGE.search(response.content.decode())
         assert "errorlist" in response.content.decode()
     assert RobotAccount.objects.count() == 1
